@@ -1,0 +1,93 @@
+//! Local time for log lines (`localtime_r`), which std does not offer.
+#![allow(unsafe_code)]
+
+/// Broken-down local time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalTime {
+    pub year: i32,
+    /// 1..=12
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    /// 0 = Sunday
+    pub weekday: u32,
+    /// Seconds east of UTC.
+    pub utc_offset: i64,
+}
+
+/// Converts seconds since the epoch to local time (the TZ environment or /etc/localtime).
+pub fn local_time(epoch_secs: i64) -> LocalTime {
+    let t: libc::time_t = epoch_secs as libc::time_t;
+    // SAFETY: `tm` is plain old data that localtime_r fully initialises on success; both
+    // pointers are valid for the duration of the call and localtime_r is thread-safe.
+    let tm = unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&t, &mut tm).is_null() {
+            return utc(epoch_secs);
+        }
+        tm
+    };
+    LocalTime {
+        year: tm.tm_year + 1900,
+        month: (tm.tm_mon + 1) as u32,
+        day: tm.tm_mday as u32,
+        hour: tm.tm_hour as u32,
+        minute: tm.tm_min as u32,
+        second: tm.tm_sec as u32,
+        weekday: tm.tm_wday as u32,
+        utc_offset: tm.tm_gmtoff,
+    }
+}
+
+fn utc(epoch_secs: i64) -> LocalTime {
+    let days = epoch_secs.div_euclid(86_400);
+    let rem = epoch_secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+    LocalTime {
+        year,
+        month,
+        day,
+        hour: (rem / 3600) as u32,
+        minute: (rem / 60 % 60) as u32,
+        second: (rem % 60) as u32,
+        weekday: (days + 4).rem_euclid(7) as u32,
+        utc_offset: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_fallback_matches_known_dates() {
+        let t = utc(0);
+        assert_eq!((t.year, t.month, t.day, t.weekday), (1970, 1, 1, 4));
+        let t = utc(1_795_248_960); // 2026-11-21 08:16:00 UTC, a Saturday
+        assert_eq!((t.year, t.month, t.day), (2026, 11, 21));
+        assert_eq!((t.hour, t.minute, t.second, t.weekday), (8, 16, 0, 6));
+    }
+
+    #[test]
+    fn local_time_agrees_with_its_offset() {
+        let now = 1_795_251_360;
+        let local = local_time(now);
+        let back = utc(now + local.utc_offset);
+        assert_eq!(
+            (back.year, back.month, back.day),
+            (local.year, local.month, local.day)
+        );
+        assert_eq!((back.hour, back.minute), (local.hour, local.minute));
+    }
+}

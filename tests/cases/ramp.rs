@@ -1,0 +1,188 @@
+//! Idle-server maintenance seen from outside: the exponential spawn ramp and the one-per-tick
+//! retirement (reference/apache-mpm.md §1), observed by counting the master's children.
+//!
+//! The child count is sampled every 50 ms. A count counts as "reached" only when two consecutive
+//! samples agree, so a sample taken while the master is half way through forking 32 children is
+//! not mistaken for a step.
+
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use crate::common::http::{Connection, request_bytes};
+use crate::common::{ServerGuard, TestConfig, exclusive};
+
+const SAMPLE_EVERY: Duration = Duration::from_millis(50);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Sample {
+    /// Since sampling began.
+    at: Duration,
+    count: usize,
+}
+
+/// Samples the child count until `done` says so or `max` passes.
+fn sample_children(server: &ServerGuard, max: Duration, mut done: impl FnMut(&[Sample]) -> bool) -> Vec<Sample> {
+    let start = Instant::now();
+    let mut samples = Vec::new();
+    while start.elapsed() < max {
+        samples.push(Sample { at: start.elapsed(), count: server.children().len() });
+        if done(&samples) {
+            break;
+        }
+        sleep(SAMPLE_EVERY);
+    }
+    samples
+}
+
+/// The counts that held for at least `min_run` consecutive samples, each with the time it was
+/// first seen; a stable count equal to the previous stable count is not repeated.
+fn stable_steps(samples: &[Sample], min_run: usize) -> Vec<Sample> {
+    let mut steps: Vec<Sample> = Vec::new();
+    let mut i = 0;
+    while i < samples.len() {
+        let run = samples[i..].iter().take_while(|s| s.count == samples[i].count).count();
+        if run >= min_run && steps.last().is_none_or(|last| last.count != samples[i].count) {
+            steps.push(samples[i]);
+        }
+        i += run;
+    }
+    steps
+}
+
+/// Compact `t=1.05s:4` list of every change, for failure messages.
+fn describe(samples: &[Sample]) -> String {
+    let mut out = Vec::new();
+    let mut last = None;
+    for s in samples {
+        if last != Some(s.count) {
+            out.push(format!("t={:.2}s:{}", s.at.as_secs_f64(), s.count));
+            last = Some(s.count);
+        }
+    }
+    out.join(" ")
+}
+
+/// True once the last `hold` worth of samples all show `count` (and it was reached).
+fn held_for(samples: &[Sample], count: usize, hold: Duration) -> bool {
+    let Some(last) = samples.last() else { return false };
+    let Some(first) = samples.iter().position(|s| s.count == count) else { return false };
+    last.at >= samples[first].at + hold
+        && samples.iter().rev().take_while(|s| last.at - s.at <= hold).all(|s| s.count == count)
+}
+
+/// Asserts that consecutive steps are one maintenance tick apart (1 s, with slack for a loaded
+/// machine and the 50 ms sampling).
+fn assert_tick_spacing(steps: &[Sample], samples: &[Sample]) {
+    for pair in steps.windows(2) {
+        let gap = pair[1].at.saturating_sub(pair[0].at);
+        assert!(
+            gap >= Duration::from_millis(500) && gap <= Duration::from_millis(2500),
+            "{} -> {} took {gap:?}, not one tick; series: {}",
+            pair[0].count,
+            pair[1].count,
+            describe(samples)
+        );
+    }
+}
+
+fn ramp_config() -> TestConfig {
+    TestConfig::default()
+        .mpm(
+            "start_servers = 1\nmin_spare_servers = 63\nmax_spare_servers = 128\n\
+             max_request_workers = 256\n",
+        )
+        .http("keep_alive_timeout = 60\ntimeout = 60\n")
+}
+
+#[test]
+fn idle_ramp_doubles_each_tick_up_to_min_spare() {
+    let _serial = exclusive();
+    let server = ServerGuard::start(&ramp_config());
+    // Idle 64 >= min_spare 63 stops the ramp: 1 + 1 + 2 + 4 + 8 + 16 + 32.
+    let expected = [1, 2, 4, 8, 16, 32, 64];
+    let samples = sample_children(&server, Duration::from_secs(15), |s| held_for(s, 64, Duration::from_millis(1500)));
+    let steps: Vec<Sample> = stable_steps(&samples, 2).into_iter().filter(|s| s.count > 0).collect();
+    let counts: Vec<usize> = steps.iter().map(|s| s.count).collect();
+    assert_eq!(counts, expected, "child counts; series: {}", describe(&samples));
+    assert_tick_spacing(&steps, &samples);
+    assert!(held_for(&samples, 64, Duration::from_millis(1500)), "did not stay at 64: {}", describe(&samples));
+    assert!(server.log_count("seems busy") >= 1, "no \"server seems busy\" info line at spawn rate >= 8");
+    assert_eq!(server.get("/index.html").status, 200);
+}
+
+#[test]
+fn ramp_under_keep_alive_load_keeps_doubling() {
+    let _serial = exclusive();
+    let server = ServerGuard::start(&ramp_config());
+    // Eight keep-alive connections, each parked in a child (state K, busy) once that child
+    // exists. The spawn rate doubles whatever the load: 1, 2, 4, 8, 16, 32 children per tick.
+    // At 64 children only 56 are idle (< 63), so one more tick forks 32 (the rate's cap): 96.
+    let mut held: Vec<Connection> = (0..8)
+        .map(|i| {
+            let mut conn = Connection::open(server.port()).unwrap_or_else(|e| panic!("connection {i}: {e}"));
+            conn.send_raw(&request_bytes("GET", "/index.html", false))
+                .unwrap_or_else(|e| panic!("request {i}: {e}"));
+            conn
+        })
+        .collect();
+    let expected = [1, 2, 4, 8, 16, 32, 64, 96];
+    let samples = sample_children(&server, Duration::from_secs(16), |s| held_for(s, 96, Duration::from_millis(1500)));
+    let steps: Vec<Sample> = stable_steps(&samples, 2).into_iter().filter(|s| s.count > 0).collect();
+    let counts: Vec<usize> = steps.iter().map(|s| s.count).collect();
+    let increments: Vec<usize> = counts.windows(2).map(|w| w[1].saturating_sub(w[0])).collect();
+    assert_eq!(increments, [1, 2, 4, 8, 16, 32, 32], "spawns per tick; series: {}", describe(&samples));
+    assert_eq!(counts, expected, "child counts; series: {}", describe(&samples));
+    assert_tick_spacing(&steps, &samples);
+    for (i, conn) in held.iter_mut().enumerate() {
+        let response = conn.read(false).unwrap_or_else(|e| panic!("held connection {i}: {e}"));
+        assert_eq!(response.status, 200, "held connection {i}");
+        assert!(!response.closes(), "held connection {i} was not kept alive");
+    }
+}
+
+#[test]
+fn idle_children_above_max_spare_retire_one_per_tick() {
+    let _serial = exclusive();
+    let server = ServerGuard::start(
+        &TestConfig::default().mpm("start_servers = 12\nmin_spare_servers = 1\nmax_spare_servers = 4\n"),
+    );
+    let samples = sample_children(&server, Duration::from_secs(20), |s| held_for(s, 4, Duration::from_millis(1500)));
+    let steps = stable_steps(&samples, 2);
+    // Start-up forks 12 at once; from there one idle child leaves per tick down to max_spare.
+    let from_full: Vec<Sample> = steps.iter().skip_while(|s| s.count != 12).copied().collect();
+    let counts: Vec<usize> = from_full.iter().map(|s| s.count).collect();
+    let expected: Vec<usize> = (4..=12).rev().collect();
+    assert_eq!(counts, expected, "child counts; series: {}", describe(&samples));
+    for pair in from_full.windows(2) {
+        let gap = pair[1].at.saturating_sub(pair[0].at);
+        assert!(
+            gap >= Duration::from_millis(700),
+            "{} -> {} after {gap:?}: more than one retirement per tick; series: {}",
+            pair[0].count,
+            pair[1].count,
+            describe(&samples)
+        );
+    }
+    assert!(held_for(&samples, 4, Duration::from_millis(1500)), "did not stay at 4: {}", describe(&samples));
+    assert_eq!(server.get("/index.html").status, 200);
+}
+
+#[test]
+fn stable_steps_cases() {
+    let at = |ms: u64, count: usize| Sample { at: Duration::from_millis(ms), count };
+    type Case = (&'static [(u64, usize)], usize, &'static [(u64, usize)]);
+    let cases: &[Case] = &[
+        (&[], 2, &[]),
+        (&[(0, 1), (50, 1), (100, 2), (150, 2)], 2, &[(0, 1), (100, 2)]),
+        // A transient 40 while forking 32 more is not a step.
+        (&[(0, 32), (50, 32), (100, 40), (150, 64), (200, 64)], 2, &[(0, 32), (150, 64)]),
+        // A transient dip back to the same stable count is not a new step.
+        (&[(0, 4), (50, 4), (100, 3), (150, 4), (200, 4)], 2, &[(0, 4)]),
+        (&[(0, 12), (50, 11), (100, 11)], 1, &[(0, 12), (50, 11)]),
+    ];
+    for (input, min_run, want) in cases {
+        let samples: Vec<Sample> = input.iter().map(|&(ms, c)| at(ms, c)).collect();
+        let want: Vec<Sample> = want.iter().map(|&(ms, c)| at(ms, c)).collect();
+        assert_eq!(stable_steps(&samples, *min_run), want, "{input:?}");
+    }
+}
