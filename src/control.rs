@@ -236,6 +236,8 @@ fn start(config: Config, mode: StartMode) -> i32 {
             }
         }
     };
+    // The daemon has a new pid: tag lines with it.
+    crate::logging::set_role(crate::logging::Role::Master);
     if let Err(e) = crate::logging::open(&config.error_log, config.log_level) {
         return readiness.fail(&format!("could not open the error log: {e}"));
     }
