@@ -2,6 +2,7 @@
 //! here, each with a `// SAFETY:` comment. The rest of the crate is `#![deny(unsafe_code)]`.
 //! Privilege dropping lives here too: it is safe code, but it belongs with the other
 //! process-level operations a child performs right after fork.
+#![allow(unsafe_code)]
 
 pub mod mmap;
 pub mod privileges;

@@ -2,7 +2,6 @@
 //!
 //! The master is single-threaded for its whole life precisely so that `fork` is sound: no other
 //! thread can hold a lock (allocator, logger) at the moment of the fork.
-#![allow(unsafe_code)]
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

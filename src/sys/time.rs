@@ -1,5 +1,4 @@
 //! Local time for log lines (`localtime_r`), which std does not offer.
-#![allow(unsafe_code)]
 
 /// Broken-down local time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

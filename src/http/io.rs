@@ -1,0 +1,231 @@
+//! The connection's thin I/O layer: reads with a timeout, writes, sendfile, lingering close.
+//!
+//! Blocking sockets with `SO_RCVTIMEO` / `SO_SNDTIMEO`. The receive timeout is set only when
+//! the wanted value differs from the one already set (one `setsockopt` per change, not per
+//! read). A read interrupted by a signal (EINTR: the child's graceful-restart signal) is
+//! retried with the time left until its deadline, so a signal never shortens or lengthens a
+//! wait and never drops a connection. No decisions about HTTP are made here.
+
+use std::fs::File;
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::{Duration, Instant};
+
+use socket2::SockRef;
+
+/// Shortest wait worth asking the kernel for; less counts as expired (SO_RCVTIMEO 0 = forever).
+const MIN_WAIT: Duration = Duration::from_millis(1);
+/// Apache's lingering close: wait this long per read for the client's FIN ...
+const LINGER_READ: Duration = Duration::from_secs(2);
+/// ... and at most this long in total.
+const LINGER_MAX: Duration = Duration::from_secs(30);
+
+/// The outcome of one timed read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadResult {
+    /// This many bytes arrived.
+    Data(usize),
+    /// The peer closed its side.
+    Eof,
+    /// Nothing arrived before the deadline.
+    TimedOut,
+}
+
+/// Time left before `deadline`, as a socket timeout; `None` once (nearly) expired.
+pub fn remaining(deadline: Instant, now: Instant) -> Option<Duration> {
+    deadline
+        .checked_duration_since(now)
+        .filter(|d| *d >= MIN_WAIT)
+}
+
+/// A connection's socket plus its byte counters and the receive timeout currently set.
+pub struct ConnIo<'s> {
+    stream: &'s TcpStream,
+    rcv_timeout: Option<Duration>,
+    /// Bytes read from the client so far (for `%I`).
+    pub bytes_in: u64,
+    /// Bytes written to the client so far (for `%O`).
+    pub bytes_out: u64,
+}
+
+impl<'s> ConnIo<'s> {
+    pub fn new(stream: &'s TcpStream) -> ConnIo<'s> {
+        ConnIo {
+            stream,
+            rcv_timeout: None,
+            bytes_in: 0,
+            bytes_out: 0,
+        }
+    }
+
+    pub fn stream(&self) -> &'s TcpStream {
+        self.stream
+    }
+
+    /// Per-connection socket set-up: send timeout and TCP_NODELAY (responses go out in as few
+    /// writes as possible; Nagle would only delay the last segment of a sendfile).
+    pub fn setup(&mut self, write_timeout: Duration) -> io::Result<()> {
+        let sock = SockRef::from(self.stream);
+        sock.set_write_timeout(Some(write_timeout.max(MIN_WAIT)))?;
+        sock.set_tcp_nodelay(true)
+    }
+
+    fn set_rcv_timeout(&mut self, d: Duration) -> io::Result<()> {
+        if self.rcv_timeout != Some(d) {
+            SockRef::from(self.stream).set_read_timeout(Some(d))?;
+            self.rcv_timeout = Some(d);
+        }
+        Ok(())
+    }
+
+    /// One read of at most `buf.len()` bytes, waiting at most `timeout` (EINTR-safe).
+    pub fn read(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<ReadResult> {
+        let deadline = Instant::now() + timeout;
+        let mut wait = timeout.max(MIN_WAIT);
+        loop {
+            self.set_rcv_timeout(wait)?;
+            match (&*self.stream).read(buf) {
+                Ok(0) => return Ok(ReadResult::Eof),
+                Ok(n) => {
+                    self.bytes_in += n as u64;
+                    return Ok(ReadResult::Data(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    match remaining(deadline, Instant::now()) {
+                        Some(left) => wait = left,
+                        None => return Ok(ReadResult::TimedOut),
+                    }
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Ok(ReadResult::TimedOut);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Writes all of `buf`.
+    pub fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.write_all_vectored(&mut [IoSlice::new(buf)])
+    }
+
+    /// Writes all of `bufs` with as few `writev(2)` calls as the socket allows.
+    pub fn write_all_vectored(&mut self, mut bufs: &mut [IoSlice<'_>]) -> io::Result<()> {
+        IoSlice::advance_slices(&mut bufs, 0);
+        while !bufs.is_empty() {
+            match (&*self.stream).write_vectored(bufs) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.bytes_out += n as u64;
+                    IoSlice::advance_slices(&mut bufs, n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(write_error(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes all of `buf` with MSG_MORE: the kernel holds it to coalesce with what follows
+    /// (the head before a sendfile body).
+    pub fn write_all_more(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        let sock = SockRef::from(self.stream);
+        while !buf.is_empty() {
+            match sock.send_with_flags(buf, libc::MSG_MORE | libc::MSG_NOSIGNAL) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.bytes_out += n as u64;
+                    buf = &buf[n..];
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(write_error(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `len` bytes of `file` from `offset` with sendfile(2).
+    pub fn sendfile(&mut self, file: &File, mut offset: u64, len: u64) -> io::Result<()> {
+        let end = offset + len;
+        while offset < end {
+            let mut off = offset as libc::off_t;
+            let chunk = (end - offset).min(1 << 30) as usize;
+            match nix::sys::sendfile::sendfile(self.stream, file, Some(&mut off), chunk) {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "file shrank while sending",
+                    ));
+                }
+                Ok(n) => {
+                    self.bytes_out += n as u64;
+                    offset += n as u64;
+                }
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(write_error(e.into())),
+            }
+        }
+        Ok(())
+    }
+
+    /// Apache's `ap_lingering_close`: send FIN, then read and drop whatever the client still
+    /// sends until it closes (2 s per read, 30 s at most), so unread requests in our receive
+    /// buffer never turn our close into a RST that destroys the response in flight.
+    pub fn lingering_close(&mut self, scratch: &mut [u8]) {
+        if self.stream.shutdown(Shutdown::Write).is_err() {
+            return;
+        }
+        let deadline = Instant::now() + LINGER_MAX;
+        while let Some(left) = remaining(deadline, Instant::now()) {
+            match self.read(scratch, left.min(LINGER_READ)) {
+                Ok(ReadResult::Data(_)) => {}
+                _ => return,
+            }
+        }
+    }
+}
+
+/// A write that hit SO_SNDTIMEO reports WouldBlock; call it what it is.
+fn write_error(e: io::Error) -> io::Error {
+    if e.kind() == io::ErrorKind::WouldBlock {
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            "client did not read the response in time",
+        )
+    } else {
+        e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remaining_table() {
+        let t0 = Instant::now();
+        let cases: &[(u64, u64, Option<u64>)] = &[
+            (5000, 0, Some(5000)),
+            (5000, 4000, Some(1000)),
+            (5000, 4999, Some(1)),
+            (5000, 5000, None),
+            (5000, 6000, None),
+        ];
+        for &(deadline_ms, now_ms, want) in cases {
+            let got = remaining(
+                t0 + Duration::from_millis(deadline_ms),
+                t0 + Duration::from_millis(now_ms),
+            );
+            assert_eq!(
+                got,
+                want.map(Duration::from_millis),
+                "{deadline_ms} {now_ms}"
+            );
+        }
+    }
+}

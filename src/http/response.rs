@@ -1,0 +1,375 @@
+//! Writing responses: status lines, header lines, Apache's canned error pages, and a small
+//! in-memory [`Response`] for everything that is not a file (errors, redirects, OPTIONS,
+//! TRACE; later the status page and proxy errors).
+//!
+//! Heads are appended to a caller-owned, reused `Vec<u8>`: no allocation per response on the
+//! hot path. Header order follows Apache's: Date, Server, handler headers, Content-Length,
+//! Keep-Alive, Connection, Content-Type.
+
+use crate::http::escape::push_html_escaped;
+use crate::http::keepalive::{self, KeepAlive};
+
+/// Apache's reason phrase for `status` (`status_lines` in http_protocol.c).
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        200 => "OK",
+        204 => "No Content",
+        206 => "Partial Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        408 => "Request Timeout",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Request Entity Too Large",
+        414 => "Request-URI Too Long",
+        416 => "Requested Range Not Satisfiable",
+        417 => "Expectation Failed",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        _ => "Unknown Reason",
+    }
+}
+
+/// Appends `n` in decimal.
+pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Clears `out` and writes `HTTP/1.1 <status> <reason>` (Apache answers 1.0 clients with 1.1).
+pub fn start_head(out: &mut Vec<u8>, status: u16) {
+    out.clear();
+    out.extend_from_slice(b"HTTP/1.1 ");
+    push_u64(out, u64::from(status));
+    out.push(b' ');
+    out.extend_from_slice(reason(status).as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Appends `Name: value\r\n`.
+pub fn push_header(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The headers every response starts with.
+#[derive(Debug, Clone, Copy)]
+pub struct CommonHeaders<'a> {
+    /// IMF-fixdate of the request time.
+    pub date: &'a [u8; 29],
+    /// The complete `Server: ...\r\n` line (empty for none).
+    pub server_line: &'a [u8],
+}
+
+impl CommonHeaders<'_> {
+    /// Appends `Date` and `Server`.
+    pub fn push(&self, out: &mut Vec<u8>) {
+        push_header(out, "Date", self.date);
+        out.extend_from_slice(self.server_line);
+    }
+}
+
+/// A small response held in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    /// Header lines after Date and Server, in order (Location, Allow, ...).
+    pub headers: Vec<(&'static str, String)>,
+    /// Content-Type value, if any.
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// Content-Type of Apache's generated pages.
+pub const ERROR_CONTENT_TYPE: &str = "text/html; charset=iso-8859-1";
+
+impl Response {
+    pub fn new(status: u16) -> Response {
+        Response {
+            status,
+            headers: Vec::new(),
+            content_type: None,
+            body: Vec::new(),
+        }
+    }
+
+    /// Adds a header line (builder style).
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// Apache's canned page for `status` (see [`error_page`]), with `Location` for redirects
+    /// and `Allow` for 405/501.
+    pub fn error(status: u16, ctx: &ErrorContext<'_>) -> Response {
+        let mut r = Response::new(status);
+        if let Some(loc) = ctx.location {
+            r.headers.push(("Location", loc.to_string()));
+        }
+        if matches!(status, 405 | 501)
+            && let Some(allow) = ctx.allow
+        {
+            r.headers.push(("Allow", allow.to_string()));
+        }
+        if !matches!(status, 204 | 304) {
+            r.content_type = Some(ERROR_CONTENT_TYPE.to_string());
+            error_page(status, ctx, &mut r.body);
+        }
+        r
+    }
+
+    /// Serializes head and (unless `head_only` or a 1xx/204/304) body into `out` (cleared).
+    pub fn serialize(
+        &self,
+        out: &mut Vec<u8>,
+        common: &CommonHeaders<'_>,
+        ka: KeepAlive,
+        head_only: bool,
+    ) {
+        start_head(out, self.status);
+        common.push(out);
+        for (name, value) in &self.headers {
+            push_header(out, name, value.as_bytes());
+        }
+        let bodyless = matches!(self.status, 100..=199 | 204 | 304);
+        if !bodyless {
+            out.extend_from_slice(b"Content-Length: ");
+            push_u64(out, self.body.len() as u64);
+            out.extend_from_slice(b"\r\n");
+        }
+        keepalive::push_headers(out, ka);
+        if let Some(ct) = &self.content_type {
+            push_header(out, "Content-Type", ct.as_bytes());
+        }
+        out.extend_from_slice(b"\r\n");
+        if !head_only && !bodyless {
+            out.extend_from_slice(&self.body);
+        }
+    }
+}
+
+/// What the canned pages mention.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ErrorContext<'a> {
+    /// The request method (405, 413, 501 texts).
+    pub method: &'a str,
+    /// Redirect target (3xx).
+    pub location: Option<&'a str>,
+    /// The Allow value for 405/501.
+    pub allow: Option<&'a str>,
+    /// The Expect value the client sent (417).
+    pub expect: Option<&'a [u8]>,
+}
+
+/// Appends Apache 2.4's built-in error document for `status` (ServerSignature Off).
+pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
+    out.extend_from_slice(
+        b"<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>",
+    );
+    push_u64(out, u64::from(status));
+    out.push(b' ');
+    out.extend_from_slice(reason(status).as_bytes());
+    out.extend_from_slice(b"</title>\n</head><body>\n<h1>");
+    out.extend_from_slice(reason(status).as_bytes());
+    out.extend_from_slice(b"</h1>\n");
+    let method = ctx.method;
+    match status {
+        301 | 302 | 307 | 308 => {
+            out.extend_from_slice(b"<p>The document has moved <a href=\"");
+            push_html_escaped(out, ctx.location.unwrap_or("").as_bytes());
+            out.extend_from_slice(b"\">here</a>.</p>\n");
+        }
+        400 => out.extend_from_slice(
+            b"<p>Your browser sent a request that this server could not understand.<br />\n</p>\n",
+        ),
+        403 => out.extend_from_slice(b"<p>You don't have permission to access this resource.</p>\n"),
+        404 => out.extend_from_slice(b"<p>The requested URL was not found on this server.</p>\n"),
+        405 => {
+            out.extend_from_slice(b"<p>The requested method ");
+            push_html_escaped(out, method.as_bytes());
+            out.extend_from_slice(b" is not allowed for this URL.</p>\n");
+        }
+        408 => out.extend_from_slice(b"<p>Server timeout waiting for the HTTP request from the client.</p>\n"),
+        411 => {
+            out.extend_from_slice(b"<p>A request of the requested method ");
+            push_html_escaped(out, method.as_bytes());
+            out.extend_from_slice(b" requires a valid Content-length.<br />\n</p>\n");
+        }
+        412 => out.extend_from_slice(b"<p>The precondition on the request for this URL evaluated to false.</p>\n"),
+        413 => {
+            out.extend_from_slice(b"The requested resource does not allow request data with ");
+            push_html_escaped(out, method.as_bytes());
+            out.extend_from_slice(
+                b" requests, or the amount of data provided in\nthe request exceeds the capacity limit.\n",
+            );
+        }
+        414 => out.extend_from_slice(
+            b"<p>The requested URL's length exceeds the capacity\nlimit for this server.<br />\n</p>\n",
+        ),
+        417 => {
+            out.extend_from_slice(
+                b"<p>The expectation given in the Expect request-header\nfield could not be met by this server.\nThe client sent<pre>\n    Expect: ",
+            );
+            push_html_escaped(out, ctx.expect.unwrap_or(b""));
+            out.extend_from_slice(b"\n</pre>\n</p><p>Only the 100-continue expectation is supported.</p>\n");
+        }
+        501 => {
+            out.extend_from_slice(b"<p>");
+            push_html_escaped(out, method.as_bytes());
+            out.extend_from_slice(b" not supported for current URL.<br />\n</p>\n");
+        }
+        503 => out.extend_from_slice(
+            b"<p>The server is temporarily unable to service your\nrequest due to maintenance downtime or capacity\nproblems. Please try again later.</p>\n",
+        ),
+        _ => out.extend_from_slice(
+            b"<p>The server encountered an internal error or\nmisconfiguration and was unable to complete\nyour request.</p>\n<p>Please contact the server administrator at \n [no address given] to inform them of the time this error occurred,\n and the actions you performed just before this error.</p>\n<p>More information about this error may be available\nin the server error log.</p>\n",
+        ),
+    }
+    out.extend_from_slice(b"</body></html>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(status: u16, method: &str, location: Option<&str>) -> String {
+        let mut out = Vec::new();
+        error_page(
+            status,
+            &ErrorContext {
+                method,
+                location,
+                allow: None,
+                expect: Some(b"tea<pot>"),
+            },
+            &mut out,
+        );
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn apache_404_page_is_byte_exact() {
+        assert_eq!(
+            page(404, "GET", None),
+            "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>404 Not Found</title>\n\
+             </head><body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n</body></html>\n"
+        );
+    }
+
+    #[test]
+    fn pages_mention_method_and_location() {
+        let cases: &[(u16, &str, Option<&str>, &str)] = &[
+            (
+                301,
+                "GET",
+                Some("http://h/d/?a=1&b"),
+                "<a href=\"http://h/d/?a=1&amp;b\">here</a>",
+            ),
+            (
+                405,
+                "PUT",
+                None,
+                "The requested method PUT is not allowed for this URL.",
+            ),
+            (
+                501,
+                "F<O",
+                None,
+                "<p>F&lt;O not supported for current URL.<br />\n</p>\n",
+            ),
+            (
+                413,
+                "POST",
+                None,
+                "does not allow request data with POST requests",
+            ),
+            (400, "GET", None, "<title>400 Bad Request</title>"),
+            (403, "GET", None, "<h1>Forbidden</h1>"),
+            (408, "GET", None, "Server timeout waiting"),
+            (414, "GET", None, "<title>414 Request-URI Too Long</title>"),
+            (
+                505,
+                "GET",
+                None,
+                "<title>505 HTTP Version Not Supported</title>",
+            ),
+            (
+                505,
+                "GET",
+                None,
+                "misconfiguration and was unable to complete",
+            ),
+            (500, "GET", None, "[no address given]"),
+            (
+                417,
+                "GET",
+                None,
+                "The client sent<pre>\n    Expect: tea&lt;pot&gt;\n</pre>",
+            ),
+        ];
+        for &(status, method, location, needle) in cases {
+            let p = page(status, method, location);
+            assert!(p.contains(needle), "{status}: {p}");
+        }
+    }
+
+    #[test]
+    fn serialize_error_response() {
+        let resp = Response::error(
+            405,
+            &ErrorContext {
+                method: "PUT",
+                location: None,
+                allow: Some("GET,HEAD"),
+                expect: None,
+            },
+        );
+        let common = CommonHeaders {
+            date: b"Sun, 06 Nov 1994 08:49:37 GMT",
+            server_line: b"Server: mpmd\r\n",
+        };
+        let mut out = Vec::new();
+        resp.serialize(&mut out, &common, KeepAlive::Persist { header: None }, true);
+        let s = String::from_utf8(out).unwrap();
+        let want_len = resp.body.len();
+        assert_eq!(
+            s,
+            format!(
+                "HTTP/1.1 405 Method Not Allowed\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nServer: mpmd\r\n\
+                 Allow: GET,HEAD\r\nContent-Length: {want_len}\r\nContent-Type: text/html; charset=iso-8859-1\r\n\r\n"
+            )
+        );
+    }
+
+    #[test]
+    fn push_u64_cases() {
+        for n in [0u64, 7, 10, 1024, u64::MAX] {
+            let mut out = Vec::new();
+            push_u64(&mut out, n);
+            assert_eq!(out, n.to_string().into_bytes());
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! [`Site`]: everything a child needs to serve requests, built once per generation in the
+//! master (before fork) and inherited by children. Immutable and `Sync`; per-connection and
+//! per-child mutable state lives elsewhere (`conn.rs`'s scratch).
+
+use std::fs::File;
+
+use crate::config::{Config, FilesConfig, HttpConfig, ServerTokens};
+use crate::handlers::file_cache::SendPolicy;
+use crate::handlers::mime::MimeTable;
+use crate::http::parse::Limits;
+use crate::logging::access::{AccessLog, LogFormat};
+
+/// The serving side of one configuration generation.
+#[derive(Debug)]
+pub struct Site {
+    http: HttpConfig,
+    files: FilesConfig,
+    limits: Limits,
+    document_root: Vec<u8>,
+    server_name: String,
+    server_line: Vec<u8>,
+    mime: MimeTable,
+    allow: String,
+    access_log: Option<AccessLog>,
+}
+
+/// The product token for `server_tokens` (`mpmd/<version> (Unix)` ... `mpmd`).
+pub fn server_banner(tokens: ServerTokens) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    let mut parts = version.split('.');
+    let major = parts.next().unwrap_or("0");
+    let minor = parts.next().unwrap_or("0");
+    match tokens {
+        ServerTokens::Full | ServerTokens::Os => format!("mpmd/{version} (Unix)"),
+        ServerTokens::Minimal => format!("mpmd/{version}"),
+        ServerTokens::Minor => format!("mpmd/{major}.{minor}"),
+        ServerTokens::Major => format!("mpmd/{major}"),
+        ServerTokens::Prod => "mpmd".to_string(),
+    }
+}
+
+impl Site {
+    /// Loads types_config (mime.types format) + add_type, compiles log_format, builds the
+    /// Server header (`mpmd/<CARGO_PKG_VERSION> (Unix)` per server_tokens). `access_log` is
+    /// the already opened O_APPEND file (the master opens it, children inherit it). Errors are
+    /// one line for the operator.
+    pub fn new(config: &Config, access_log: Option<File>) -> Result<Site, String> {
+        let http = config.http.clone();
+        let mime = MimeTable::load(
+            &http.types_config,
+            &config.files.add_type,
+            http.add_default_charset.as_deref(),
+        )?;
+        let format =
+            LogFormat::compile(&config.log.log_format).map_err(|e| format!("log_format: {e}"))?;
+        let mut document_root = config
+            .files
+            .document_root
+            .as_os_str()
+            .as_encoded_bytes()
+            .to_vec();
+        while document_root.last() == Some(&b'/') {
+            document_root.pop();
+        }
+        let allow = if http.trace_enable {
+            "GET,HEAD,POST,OPTIONS,TRACE"
+        } else {
+            "GET,HEAD,POST,OPTIONS"
+        };
+        Ok(Site {
+            limits: Limits::from_config(&http),
+            server_line: format!("Server: {}\r\n", server_banner(config.server_tokens))
+                .into_bytes(),
+            http,
+            files: config.files.clone(),
+            document_root,
+            server_name: config.server_name.clone(),
+            mime,
+            allow: allow.to_string(),
+            access_log: access_log.map(|file| AccessLog::new(format, file)),
+        })
+    }
+
+    pub fn http(&self) -> &HttpConfig {
+        &self.http
+    }
+
+    pub fn files(&self) -> &FilesConfig {
+        &self.files
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// DocumentRoot as bytes, without a trailing slash (`/` becomes empty).
+    pub fn document_root(&self) -> &[u8] {
+        &self.document_root
+    }
+
+    pub fn server_name(&self) -> &str {
+        &self.server_name
+    }
+
+    /// The complete `Server: ...\r\n` line.
+    pub fn server_line(&self) -> &[u8] {
+        &self.server_line
+    }
+
+    pub fn mime(&self) -> &MimeTable {
+        &self.mime
+    }
+
+    /// The `Allow` value for static resources.
+    pub fn allow(&self) -> &str {
+        &self.allow
+    }
+
+    pub fn trace_enable(&self) -> bool {
+        self.http.trace_enable
+    }
+
+    pub fn send_policy(&self) -> SendPolicy {
+        SendPolicy {
+            enable_mmap: self.http.enable_mmap,
+            enable_sendfile: self.http.enable_sendfile,
+        }
+    }
+
+    pub fn access_log(&self) -> Option<&AccessLog> {
+        self.access_log.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn banner_per_tokens() {
+        let v = env!("CARGO_PKG_VERSION");
+        let cases = [
+            (ServerTokens::Full, format!("mpmd/{v} (Unix)")),
+            (ServerTokens::Os, format!("mpmd/{v} (Unix)")),
+            (ServerTokens::Minimal, format!("mpmd/{v}")),
+            (ServerTokens::Prod, "mpmd".to_string()),
+        ];
+        for (t, want) in cases {
+            assert_eq!(server_banner(t), want);
+        }
+        assert!(server_banner(ServerTokens::Minor).starts_with("mpmd/0."));
+        assert_eq!(server_banner(ServerTokens::Major), "mpmd/0");
+    }
+}
