@@ -182,8 +182,16 @@ fn accept(listeners: &Listeners) -> io::Result<(TcpStream, SocketAddr, SocketAdd
             .ok_or(io::ErrorKind::WouldBlock)?;
         &list[index]
     };
-    let (stream, peer) = listener.socket.accept()?;
-    stream.set_nonblocking(false)?;
+    // socket2, not std: std's accept retries on EINTR, which would hide the master's nudge
+    // (SIGUSR2) and graceful signal (SIGUSR1) until the next connection arrives.
+    let (socket, peer) = socket2::SockRef::from(&listener.socket).accept()?;
+    let peer = peer.as_socket().ok_or(io::ErrorKind::InvalidInput)?;
+    let stream: TcpStream = socket.into();
+    if list.len() > 1 {
+        // Accepted sockets do not inherit O_NONBLOCK on Linux, but be explicit where the
+        // listeners are non-blocking.
+        stream.set_nonblocking(false)?;
+    }
     Ok((stream, peer, listener.local))
 }
 

@@ -20,7 +20,10 @@ fn bad_configs() -> Vec<BadConfig> {
             name: "unknown key",
             cfg: base().mpm("start_servers = 2\nmx_spare_servers = 10\n"),
             line_with: "mx_spare_servers",
-            says: &["unknown key \"mx_spare_servers\"", "did you mean \"max_spare_servers\""],
+            says: &[
+                "unknown key \"mx_spare_servers\"",
+                "did you mean \"max_spare_servers\"",
+            ],
         },
         BadConfig {
             name: "bad value type",
@@ -48,7 +51,11 @@ fn assert_reports(case: &BadConfig, server: &ServerGuard, how: &str, out: &CmdOu
         out.stderr
     );
     for text in case.says {
-        assert!(out.stderr.contains(text), "{name} ({how}): stderr lacks {text:?}:\n{}", out.stderr);
+        assert!(
+            out.stderr.contains(text),
+            "{name} ({how}): stderr lacks {text:?}:\n{}",
+            out.stderr
+        );
     }
 }
 
@@ -59,7 +66,11 @@ fn config_errors_name_file_line_and_key_and_exit_1() {
         assert_reports(&case, &server, "-t", &server.mpmd(&["-t"]));
         // A real (daemon) start fails the same way; if it wrongly started, the guard stops it.
         assert_reports(&case, &server, "start", &server.mpmd(&[]));
-        assert!(!server.pid_file().exists(), "{}: pid file written by a failed start", case.name);
+        assert!(
+            !server.pid_file().exists(),
+            "{}: pid file written by a failed start",
+            case.name
+        );
     }
 }
 
@@ -92,15 +103,31 @@ fn config_test_warns_about_clamped_values() {
 #[test]
 fn bind_failure_is_one_clear_line_and_exit_1() {
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind a port to collide with");
-    let addr = format!("127.0.0.1:{}", taken.local_addr().expect("local addr").port());
+    let addr = format!(
+        "127.0.0.1:{}",
+        taken.local_addr().expect("local addr").port()
+    );
     let server = ServerGuard::prepare(&TestConfig::default().listen(&[&addr]));
     let want = format!("could not bind {addr}: address already in use");
     let daemon = server.mpmd(&[]);
     assert_eq!(daemon.code(), Some(1), "daemon start: {daemon:?}");
-    assert!(daemon.stderr.contains(&want), "daemon start stderr lacks {want:?}: {daemon:?}");
+    assert!(
+        daemon.stderr.contains(&want),
+        "daemon start stderr lacks {want:?}: {daemon:?}"
+    );
     let foreground = server.mpmd(&["-D", "FOREGROUND"]);
-    assert_eq!(foreground.code(), Some(1), "foreground start: {foreground:?}");
-    assert!(foreground.stderr.contains(&want), "foreground stderr lacks {want:?}: {foreground:?}");
-    assert!(!server.pid_file().exists(), "pid file written by a failed start");
+    assert_eq!(
+        foreground.code(),
+        Some(1),
+        "foreground start: {foreground:?}"
+    );
+    assert!(
+        foreground.stderr.contains(&want),
+        "foreground stderr lacks {want:?}: {foreground:?}"
+    );
+    assert!(
+        !server.pid_file().exists(),
+        "pid file written by a failed start"
+    );
     drop(taken);
 }

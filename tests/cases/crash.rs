@@ -10,7 +10,8 @@ fn killed_child_is_logged_and_replaced() {
     // min_spare 3 = start_servers: losing one child leaves 2 idle, below the minimum, so the next
     // maintenance tick forks a replacement.
     let server = ServerGuard::start(
-        &TestConfig::default().mpm("start_servers = 3\nmin_spare_servers = 3\nmax_spare_servers = 10\n"),
+        &TestConfig::default()
+            .mpm("start_servers = 3\nmin_spare_servers = 3\nmax_spare_servers = 10\n"),
     );
     let master = server.master_pid();
     let before = server.wait_children(3);
@@ -22,9 +23,15 @@ fn killed_child_is_logged_and_replaced() {
         now = server.children();
         now.len() == 3 && !now.contains(&victim)
     });
-    assert!(replaced, "child {victim} not replaced: before {before:?}, now {now:?}");
+    assert!(
+        replaced,
+        "child {victim} not replaced: before {before:?}, now {now:?}"
+    );
     assert!(!procs::is_alive(victim));
-    assert!(now.iter().any(|pid| !before.contains(pid)), "no new pid in {now:?}");
+    assert!(
+        now.iter().any(|pid| !before.contains(pid)),
+        "no new pid in {now:?}"
+    );
     server.wait_log_count(&format!("child pid {victim} exit signal Killed (9)"), 1);
     assert_eq!(server.master_pid(), master);
     assert!(procs::is_alive(master));

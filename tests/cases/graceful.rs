@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 
 use crate::common::http::FetchError;
-use crate::common::{INDEX_HTML, KeepAliveClient, START_DEADLINE, ServerGuard, TestConfig, exclusive, procs, wait_until};
+use crate::common::{
+    INDEX_HTML, KeepAliveClient, START_DEADLINE, ServerGuard, TestConfig, exclusive, procs,
+    wait_until,
+};
 
 const CLIENTS: usize = 8;
 const LOAD_FOR: Duration = Duration::from_secs(6);
@@ -52,7 +55,11 @@ fn keep_alive_load(port: u16, stop: &AtomicBool, progress: &AtomicU64) -> LoadSt
         }
         let failure = match result {
             Ok(r) if r.status == 200 && r.body == INDEX_HTML.as_bytes() => None,
-            Ok(r) => Some(format!("status {} with {} body bytes", r.status, r.body.len())),
+            Ok(r) => Some(format!(
+                "status {} with {} body bytes",
+                r.status,
+                r.body.len()
+            )),
             Err(e) => Some(e.to_string()),
         };
         match failure {
@@ -77,7 +84,8 @@ fn graceful_restarts_under_keep_alive_load_lose_no_request() {
     let _serial = exclusive();
     // Ten children: every client gets one at once, with idle ones to spare.
     let server = ServerGuard::start(
-        &TestConfig::default().mpm("start_servers = 10\nmin_spare_servers = 2\nmax_spare_servers = 12\n"),
+        &TestConfig::default()
+            .mpm("start_servers = 10\nmin_spare_servers = 2\nmax_spare_servers = 12\n"),
     );
     let master = server.master_pid();
     let port = server.port();
@@ -110,7 +118,10 @@ fn graceful_restarts_under_keep_alive_load_lose_no_request() {
             sleep(Duration::from_millis(50));
         }
         stop.store(true, Ordering::SeqCst);
-        clients.into_iter().map(|c| c.join().expect("load thread panicked")).collect()
+        clients
+            .into_iter()
+            .map(|c| c.join().expect("load thread panicked"))
+            .collect()
     });
 
     let ok: u64 = stats.iter().map(|s| s.ok).sum();
@@ -122,7 +133,10 @@ fn graceful_restarts_under_keep_alive_load_lose_no_request() {
          {clean_closes} idle connections closed by the server"
     );
     let messages: Vec<&String> = stats.iter().flat_map(|s| &s.messages).collect();
-    assert_eq!(failed, 0, "failed requests across {RESTARTS} graceful restarts: {messages:#?}");
+    assert_eq!(
+        failed, 0,
+        "failed requests across {RESTARTS} graceful restarts: {messages:#?}"
+    );
     assert!(ok > 500, "only {ok} requests in {LOAD_FOR:?}");
     assert!(procs::is_alive(master), "master {master} died");
     assert_eq!(server.pid_from_file(), Some(master), "master pid changed");
@@ -130,18 +144,29 @@ fn graceful_restarts_under_keep_alive_load_lose_no_request() {
 
     let mut lingering = Vec::new();
     let all_new = wait_until(START_DEADLINE, || {
-        lingering = original.iter().copied().filter(|&pid| procs::is_alive(pid)).collect();
+        lingering = original
+            .iter()
+            .copied()
+            .filter(|&pid| procs::is_alive(pid))
+            .collect();
         lingering.is_empty()
     });
-    assert!(all_new, "children of the first generation still alive: {lingering:?}");
-    assert!(!server.children().is_empty(), "no children after the restarts");
+    assert!(
+        all_new,
+        "children of the first generation still alive: {lingering:?}"
+    );
+    assert!(
+        !server.children().is_empty(),
+        "no children after the restarts"
+    );
     assert_eq!(server.get("/index.html").status, 200);
 }
 
 #[test]
 fn hard_restart_replaces_every_child_under_the_same_master() {
     let server = ServerGuard::start(
-        &TestConfig::default().mpm("start_servers = 3\nmin_spare_servers = 1\nmax_spare_servers = 10\n"),
+        &TestConfig::default()
+            .mpm("start_servers = 3\nmin_spare_servers = 1\nmax_spare_servers = 10\n"),
     );
     let master = server.master_pid();
     let port = server.port();
@@ -158,7 +183,10 @@ fn hard_restart_replaces_every_child_under_the_same_master() {
     assert!(procs::is_alive(master));
     assert_eq!(server.pid_from_file(), Some(master), "master pid changed");
     let ports = server.listening_ports();
-    assert!(ports.iter().all(|&p| p == port), "listener moved across HUP: {ports:?}");
+    assert!(
+        ports.iter().all(|&p| p == port),
+        "listener moved across HUP: {ports:?}"
+    );
     let served = wait_until(START_DEADLINE, || server.get("/index.html").status == 200);
     assert!(served, "not serving after HUP");
 }

@@ -21,11 +21,18 @@ struct Sample {
 }
 
 /// Samples the child count until `done` says so or `max` passes.
-fn sample_children(server: &ServerGuard, max: Duration, mut done: impl FnMut(&[Sample]) -> bool) -> Vec<Sample> {
+fn sample_children(
+    server: &ServerGuard,
+    max: Duration,
+    mut done: impl FnMut(&[Sample]) -> bool,
+) -> Vec<Sample> {
     let start = Instant::now();
     let mut samples = Vec::new();
     while start.elapsed() < max {
-        samples.push(Sample { at: start.elapsed(), count: server.children().len() });
+        samples.push(Sample {
+            at: start.elapsed(),
+            count: server.children().len(),
+        });
         if done(&samples) {
             break;
         }
@@ -40,8 +47,15 @@ fn stable_steps(samples: &[Sample], min_run: usize) -> Vec<Sample> {
     let mut steps: Vec<Sample> = Vec::new();
     let mut i = 0;
     while i < samples.len() {
-        let run = samples[i..].iter().take_while(|s| s.count == samples[i].count).count();
-        if run >= min_run && steps.last().is_none_or(|last| last.count != samples[i].count) {
+        let run = samples[i..]
+            .iter()
+            .take_while(|s| s.count == samples[i].count)
+            .count();
+        if run >= min_run
+            && steps
+                .last()
+                .is_none_or(|last| last.count != samples[i].count)
+        {
             steps.push(samples[i]);
         }
         i += run;
@@ -64,10 +78,18 @@ fn describe(samples: &[Sample]) -> String {
 
 /// True once the last `hold` worth of samples all show `count` (and it was reached).
 fn held_for(samples: &[Sample], count: usize, hold: Duration) -> bool {
-    let Some(last) = samples.last() else { return false };
-    let Some(first) = samples.iter().position(|s| s.count == count) else { return false };
+    let Some(last) = samples.last() else {
+        return false;
+    };
+    let Some(first) = samples.iter().position(|s| s.count == count) else {
+        return false;
+    };
     last.at >= samples[first].at + hold
-        && samples.iter().rev().take_while(|s| last.at - s.at <= hold).all(|s| s.count == count)
+        && samples
+            .iter()
+            .rev()
+            .take_while(|s| last.at - s.at <= hold)
+            .all(|s| s.count == count)
 }
 
 /// Asserts that consecutive steps are one maintenance tick apart (1 s, with slack for a loaded
@@ -100,13 +122,30 @@ fn idle_ramp_doubles_each_tick_up_to_min_spare() {
     let server = ServerGuard::start(&ramp_config());
     // Idle 64 >= min_spare 63 stops the ramp: 1 + 1 + 2 + 4 + 8 + 16 + 32.
     let expected = [1, 2, 4, 8, 16, 32, 64];
-    let samples = sample_children(&server, Duration::from_secs(15), |s| held_for(s, 64, Duration::from_millis(1500)));
-    let steps: Vec<Sample> = stable_steps(&samples, 2).into_iter().filter(|s| s.count > 0).collect();
+    let samples = sample_children(&server, Duration::from_secs(15), |s| {
+        held_for(s, 64, Duration::from_millis(1500))
+    });
+    let steps: Vec<Sample> = stable_steps(&samples, 2)
+        .into_iter()
+        .filter(|s| s.count > 0)
+        .collect();
     let counts: Vec<usize> = steps.iter().map(|s| s.count).collect();
-    assert_eq!(counts, expected, "child counts; series: {}", describe(&samples));
+    assert_eq!(
+        counts,
+        expected,
+        "child counts; series: {}",
+        describe(&samples)
+    );
     assert_tick_spacing(&steps, &samples);
-    assert!(held_for(&samples, 64, Duration::from_millis(1500)), "did not stay at 64: {}", describe(&samples));
-    assert!(server.log_count("seems busy") >= 1, "no \"server seems busy\" info line at spawn rate >= 8");
+    assert!(
+        held_for(&samples, 64, Duration::from_millis(1500)),
+        "did not stay at 64: {}",
+        describe(&samples)
+    );
+    assert!(
+        server.log_count("seems busy") >= 1,
+        "no \"server seems busy\" info line at spawn rate >= 8"
+    );
     assert_eq!(server.get("/index.html").status, 200);
 }
 
@@ -119,22 +158,43 @@ fn ramp_under_keep_alive_load_keeps_doubling() {
     // At 64 children only 56 are idle (< 63), so one more tick forks 32 (the rate's cap): 96.
     let mut held: Vec<Connection> = (0..8)
         .map(|i| {
-            let mut conn = Connection::open(server.port()).unwrap_or_else(|e| panic!("connection {i}: {e}"));
+            let mut conn =
+                Connection::open(server.port()).unwrap_or_else(|e| panic!("connection {i}: {e}"));
             conn.send_raw(&request_bytes("GET", "/index.html", false))
                 .unwrap_or_else(|e| panic!("request {i}: {e}"));
             conn
         })
         .collect();
     let expected = [1, 2, 4, 8, 16, 32, 64, 96];
-    let samples = sample_children(&server, Duration::from_secs(16), |s| held_for(s, 96, Duration::from_millis(1500)));
-    let steps: Vec<Sample> = stable_steps(&samples, 2).into_iter().filter(|s| s.count > 0).collect();
+    let samples = sample_children(&server, Duration::from_secs(16), |s| {
+        held_for(s, 96, Duration::from_millis(1500))
+    });
+    let steps: Vec<Sample> = stable_steps(&samples, 2)
+        .into_iter()
+        .filter(|s| s.count > 0)
+        .collect();
     let counts: Vec<usize> = steps.iter().map(|s| s.count).collect();
-    let increments: Vec<usize> = counts.windows(2).map(|w| w[1].saturating_sub(w[0])).collect();
-    assert_eq!(increments, [1, 2, 4, 8, 16, 32, 32], "spawns per tick; series: {}", describe(&samples));
-    assert_eq!(counts, expected, "child counts; series: {}", describe(&samples));
+    let increments: Vec<usize> = counts
+        .windows(2)
+        .map(|w| w[1].saturating_sub(w[0]))
+        .collect();
+    assert_eq!(
+        increments,
+        [1, 2, 4, 8, 16, 32, 32],
+        "spawns per tick; series: {}",
+        describe(&samples)
+    );
+    assert_eq!(
+        counts,
+        expected,
+        "child counts; series: {}",
+        describe(&samples)
+    );
     assert_tick_spacing(&steps, &samples);
     for (i, conn) in held.iter_mut().enumerate() {
-        let response = conn.read(false).unwrap_or_else(|e| panic!("held connection {i}: {e}"));
+        let response = conn
+            .read(false)
+            .unwrap_or_else(|e| panic!("held connection {i}: {e}"));
         assert_eq!(response.status, 200, "held connection {i}");
         assert!(!response.closes(), "held connection {i} was not kept alive");
     }
@@ -144,15 +204,27 @@ fn ramp_under_keep_alive_load_keeps_doubling() {
 fn idle_children_above_max_spare_retire_one_per_tick() {
     let _serial = exclusive();
     let server = ServerGuard::start(
-        &TestConfig::default().mpm("start_servers = 12\nmin_spare_servers = 1\nmax_spare_servers = 4\n"),
+        &TestConfig::default()
+            .mpm("start_servers = 12\nmin_spare_servers = 1\nmax_spare_servers = 4\n"),
     );
-    let samples = sample_children(&server, Duration::from_secs(20), |s| held_for(s, 4, Duration::from_millis(1500)));
+    let samples = sample_children(&server, Duration::from_secs(20), |s| {
+        held_for(s, 4, Duration::from_millis(1500))
+    });
     let steps = stable_steps(&samples, 2);
     // Start-up forks 12 at once; from there one idle child leaves per tick down to max_spare.
-    let from_full: Vec<Sample> = steps.iter().skip_while(|s| s.count != 12).copied().collect();
+    let from_full: Vec<Sample> = steps
+        .iter()
+        .skip_while(|s| s.count != 12)
+        .copied()
+        .collect();
     let counts: Vec<usize> = from_full.iter().map(|s| s.count).collect();
     let expected: Vec<usize> = (4..=12).rev().collect();
-    assert_eq!(counts, expected, "child counts; series: {}", describe(&samples));
+    assert_eq!(
+        counts,
+        expected,
+        "child counts; series: {}",
+        describe(&samples)
+    );
     for pair in from_full.windows(2) {
         let gap = pair[1].at.saturating_sub(pair[0].at);
         assert!(
@@ -163,21 +235,40 @@ fn idle_children_above_max_spare_retire_one_per_tick() {
             describe(&samples)
         );
     }
-    assert!(held_for(&samples, 4, Duration::from_millis(1500)), "did not stay at 4: {}", describe(&samples));
+    assert!(
+        held_for(&samples, 4, Duration::from_millis(1500)),
+        "did not stay at 4: {}",
+        describe(&samples)
+    );
     assert_eq!(server.get("/index.html").status, 200);
 }
 
 #[test]
 fn stable_steps_cases() {
-    let at = |ms: u64, count: usize| Sample { at: Duration::from_millis(ms), count };
+    let at = |ms: u64, count: usize| Sample {
+        at: Duration::from_millis(ms),
+        count,
+    };
     type Case = (&'static [(u64, usize)], usize, &'static [(u64, usize)]);
     let cases: &[Case] = &[
         (&[], 2, &[]),
-        (&[(0, 1), (50, 1), (100, 2), (150, 2)], 2, &[(0, 1), (100, 2)]),
+        (
+            &[(0, 1), (50, 1), (100, 2), (150, 2)],
+            2,
+            &[(0, 1), (100, 2)],
+        ),
         // A transient 40 while forking 32 more is not a step.
-        (&[(0, 32), (50, 32), (100, 40), (150, 64), (200, 64)], 2, &[(0, 32), (150, 64)]),
+        (
+            &[(0, 32), (50, 32), (100, 40), (150, 64), (200, 64)],
+            2,
+            &[(0, 32), (150, 64)],
+        ),
         // A transient dip back to the same stable count is not a new step.
-        (&[(0, 4), (50, 4), (100, 3), (150, 4), (200, 4)], 2, &[(0, 4)]),
+        (
+            &[(0, 4), (50, 4), (100, 3), (150, 4), (200, 4)],
+            2,
+            &[(0, 4)],
+        ),
         (&[(0, 12), (50, 11), (100, 11)], 1, &[(0, 12), (50, 11)]),
     ];
     for (input, min_run, want) in cases {

@@ -26,20 +26,34 @@ fn children_recycle_after_max_connections_per_child() {
         lines = server.access_log().lines().map(str::to_owned).collect();
         lines.len() >= CONNECTIONS
     });
-    assert!(logged, "access log has {} of {CONNECTIONS} lines:\n{}", lines.len(), lines.join("\n"));
+    assert!(
+        logged,
+        "access log has {} of {CONNECTIONS} lines:\n{}",
+        lines.len(),
+        lines.join("\n")
+    );
     let mut per_pid: BTreeMap<i32, usize> = BTreeMap::new();
     for line in &lines {
         // "%h %P %>s %r": 127.0.0.1 PID 200 GET /index.html HTTP/1.1
         let fields: Vec<&str> = line.split_whitespace().collect();
-        assert!(fields.len() >= 4 && fields[2] == "200", "access log line {line:?}");
-        let pid: i32 = fields[1].parse().unwrap_or_else(|_| panic!("no pid in {line:?}"));
+        assert!(
+            fields.len() >= 4 && fields[2] == "200",
+            "access log line {line:?}"
+        );
+        let pid: i32 = fields[1]
+            .parse()
+            .unwrap_or_else(|_| panic!("no pid in {line:?}"));
         *per_pid.entry(pid).or_default() += 1;
     }
     assert!(
         per_pid.values().all(|&n| n <= 3),
         "a child served more than 3 connections: {per_pid:?}"
     );
-    assert!(per_pid.len() >= 4, "only {} children served {CONNECTIONS} connections: {per_pid:?}", per_pid.len());
+    assert!(
+        per_pid.len() >= 4,
+        "only {} children served {CONNECTIONS} connections: {per_pid:?}",
+        per_pid.len()
+    );
     // Replacements keep coming: the pool is back to at least min_spare, with new pids.
     let mut now = Vec::new();
     let refilled = wait_until(START_DEADLINE, || {

@@ -34,23 +34,45 @@ fn reload_with_a_broken_config_keeps_serving_the_old_one() {
             "{signal}: error log does not name {}:{bad_line}:COL:\n{log}",
             server.conf_path().display()
         );
-        assert!(log.contains("mx_spare_servers"), "{signal}: error log does not name the key:\n{log}");
+        assert!(
+            log.contains("mx_spare_servers"),
+            "{signal}: error log does not name the key:\n{log}"
+        );
         assert!(procs::is_alive(master), "{signal}: master died");
         assert_eq!(server.pid_from_file(), Some(master));
         assert!(!server.children().is_empty(), "{signal}: no children left");
-        assert_eq!(server.get("/index.html").status, 200, "{signal}: not serving");
+        assert_eq!(
+            server.get("/index.html").status,
+            200,
+            "{signal}: not serving"
+        );
     }
 
     // -k graceful checks the config first: exit 1, the error on stderr, no signal sent.
     let graceful_before = server.log_count("graceful restart requested");
     let failed_before = server.log_count(RELOAD_FAILED);
     let out = server.mpmd(&["-k", "graceful"]);
-    assert_eq!(out.code(), Some(1), "-k graceful with a broken config: {out:?}");
-    assert!(has_location(&out.stderr, server.conf_path(), bad_line), "{out:?}");
+    assert_eq!(
+        out.code(),
+        Some(1),
+        "-k graceful with a broken config: {out:?}"
+    );
+    assert!(
+        has_location(&out.stderr, server.conf_path(), bad_line),
+        "{out:?}"
+    );
     // Proving a signal was *not* sent needs a pause; it bounds nothing else.
     sleep(Duration::from_millis(500));
-    assert_eq!(server.log_count("graceful restart requested"), graceful_before, "-k graceful signalled anyway");
-    assert_eq!(server.log_count(RELOAD_FAILED), failed_before, "-k graceful signalled anyway");
+    assert_eq!(
+        server.log_count("graceful restart requested"),
+        graceful_before,
+        "-k graceful signalled anyway"
+    );
+    assert_eq!(
+        server.log_count(RELOAD_FAILED),
+        failed_before,
+        "-k graceful signalled anyway"
+    );
 
     // Fixed again, a graceful restart goes through.
     server.write_config(&good);

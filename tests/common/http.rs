@@ -67,9 +67,13 @@ impl fmt::Display for FetchError {
         match self {
             FetchError::Connect(e) => write!(f, "connect: {e}"),
             FetchError::Write(e) => write!(f, "write: {e}"),
-            FetchError::ClosedBeforeResponse => write!(f, "connection closed before any response byte"),
+            FetchError::ClosedBeforeResponse => {
+                write!(f, "connection closed before any response byte")
+            }
             FetchError::Read(e) => write!(f, "read: {e} ({:?})", e.kind()),
-            FetchError::Truncated(part) => write!(f, "connection closed in the middle of the {part}"),
+            FetchError::Truncated(part) => {
+                write!(f, "connection closed in the middle of the {part}")
+            }
             FetchError::Malformed(why) => write!(f, "malformed response: {why}"),
         }
     }
@@ -82,9 +86,14 @@ pub fn local(port: u16) -> SocketAddr {
 
 /// A connected stream with the test timeouts set.
 pub fn connect(port: u16) -> Result<TcpStream, FetchError> {
-    let stream = TcpStream::connect_timeout(&local(port), CONNECT_TIMEOUT).map_err(FetchError::Connect)?;
-    stream.set_read_timeout(Some(IO_TIMEOUT)).map_err(FetchError::Connect)?;
-    stream.set_write_timeout(Some(IO_TIMEOUT)).map_err(FetchError::Connect)?;
+    let stream =
+        TcpStream::connect_timeout(&local(port), CONNECT_TIMEOUT).map_err(FetchError::Connect)?;
+    stream
+        .set_read_timeout(Some(IO_TIMEOUT))
+        .map_err(FetchError::Connect)?;
+    stream
+        .set_write_timeout(Some(IO_TIMEOUT))
+        .map_err(FetchError::Connect)?;
     stream.set_nodelay(true).map_err(FetchError::Connect)?;
     Ok(stream)
 }
@@ -92,11 +101,17 @@ pub fn connect(port: u16) -> Result<TcpStream, FetchError> {
 /// The bytes of a simple request. `close` adds `Connection: close`.
 pub fn request_bytes(method: &str, path: &str, close: bool) -> Vec<u8> {
     let connection = if close { "Connection: close\r\n" } else { "" };
-    format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: mpmd-tests\r\n{connection}\r\n")
-        .into_bytes()
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: mpmd-tests\r\n{connection}\r\n"
+    )
+    .into_bytes()
 }
 
-fn read_line(r: &mut impl BufRead, line: &mut Vec<u8>, part: &'static str) -> Result<usize, FetchError> {
+fn read_line(
+    r: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    part: &'static str,
+) -> Result<usize, FetchError> {
     line.clear();
     let n = r.read_until(b'\n', line).map_err(FetchError::Read)?;
     if n > 0 && !line.ends_with(b"\n") {
@@ -115,7 +130,9 @@ pub fn read_response(r: &mut impl BufRead, head_request: bool) -> Result<Respons
     let mut parts = status_line.splitn(3, ' ');
     let version = parts.next().unwrap_or_default();
     if !version.starts_with("HTTP/1.") {
-        return Err(FetchError::Malformed(format!("status line {status_line:?}")));
+        return Err(FetchError::Malformed(format!(
+            "status line {status_line:?}"
+        )));
     }
     let status: u16 = parts
         .next()
@@ -142,7 +159,11 @@ pub fn read_response(r: &mut impl BufRead, head_request: bool) -> Result<Respons
             .ok_or_else(|| FetchError::Malformed(format!("header line {text:?}")))?;
         headers.push((name.trim().to_string(), value.trim().to_string()));
     }
-    let mut response = Response { status, headers, body: Vec::new() };
+    let mut response = Response {
+        status,
+        headers,
+        body: Vec::new(),
+    };
 
     if head_request || status / 100 == 1 || status == 204 || status == 304 {
         return Ok(response);
@@ -163,7 +184,8 @@ pub fn read_response(r: &mut impl BufRead, head_request: bool) -> Result<Respons
         })?;
         response.body = body;
     } else {
-        r.read_to_end(&mut response.body).map_err(FetchError::Read)?;
+        r.read_to_end(&mut response.body)
+            .map_err(FetchError::Read)?;
     }
     Ok(response)
 }
@@ -207,13 +229,19 @@ pub struct Connection {
 
 impl Connection {
     pub fn open(port: u16) -> Result<Connection, FetchError> {
-        Ok(Connection { reader: BufReader::new(connect(port)?), responses: 0 })
+        Ok(Connection {
+            reader: BufReader::new(connect(port)?),
+            responses: 0,
+        })
     }
 
     /// Writes raw bytes (a request, or part of one).
     pub fn send_raw(&mut self, bytes: &[u8]) -> Result<(), FetchError> {
         let stream = self.reader.get_mut();
-        stream.write_all(bytes).and_then(|()| stream.flush()).map_err(FetchError::Write)
+        stream
+            .write_all(bytes)
+            .and_then(|()| stream.flush())
+            .map_err(FetchError::Write)
     }
 
     /// Reads the next response.
@@ -263,7 +291,11 @@ pub struct KeepAliveClient {
 
 impl KeepAliveClient {
     pub fn new(port: u16) -> KeepAliveClient {
-        KeepAliveClient { port, conn: None, connects: 0 }
+        KeepAliveClient {
+            port,
+            conn: None,
+            connects: 0,
+        }
     }
 
     /// True when the next request goes over a connection that already carried a response.
@@ -328,9 +360,17 @@ mod tests {
 
     #[test]
     fn closes_reads_the_connection_tokens() {
-        let cases: &[(&str, bool)] = &[("close", true), ("Keep-Alive, Close", true), ("keep-alive", false)];
+        let cases: &[(&str, bool)] = &[
+            ("close", true),
+            ("Keep-Alive, Close", true),
+            ("keep-alive", false),
+        ];
         for (value, want) in cases {
-            let r = Response { status: 200, headers: vec![("Connection".into(), value.to_string())], body: vec![] };
+            let r = Response {
+                status: 200,
+                headers: vec![("Connection".into(), value.to_string())],
+                body: vec![],
+            };
             assert_eq!(r.closes(), *want, "{value}");
         }
     }

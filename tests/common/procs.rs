@@ -62,7 +62,8 @@ mod tests {
 
     #[test]
     fn parse_stat_cases() {
-        let cases: &[(&str, Option<(i32, i32, char)>)] = &[
+        type Case = (&'static str, Option<(i32, i32, char)>);
+        let cases: &[Case] = &[
             ("42 (mpmd) S 1 42 42 0 -1", Some((42, 1, 'S'))),
             ("7 (a b) c)) Z 3 7 7", Some((7, 3, 'Z'))),
             ("9 (x) R", None),

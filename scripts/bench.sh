@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# bench.sh - measure mpmd beside Apache httpd and nginx with ../shared/bench/anchors.sh and write
+# the tables into docs/BENCHMARKS.md (the "Latest run" section; the text above it is kept).
+#
+# Usage: bash scripts/bench.sh
+#
+# Knobs (environment), passed on to anchors.sh (see its header for the rest: ROUNDS, DURATION,
+# WARMUP, THREADS, OUT_DIR, NO_INSTALL, ...):
+#   SERVERS     default "prefork nginx candidate"; add "worker event" for Apache's threaded MPMs
+#   TESTS       default "static1k static100k static1k_c200 static1k_close" (proxy1k needs the
+#               [[proxy]] support of a later issue)
+#   ACCESS_LOG  1 = every server writes an access log (default 0: none does)
+#   ANCHORS     path of anchors.sh (default: ../shared/bench/anchors.sh beside the repo)
+#
+# mpmd runs as the "candidate": release build, prefork, in the foreground, with the same MPM
+# numbers as Apache's bench config (conf/mpm-prefork.conf there: StartServers 5,
+# MinSpareServers 5, MaxSpareServers 10, MaxRequestWorkers 150), keep-alive on with Apache's
+# defaults, sendfile on (as the anchors). Everything listens on 127.0.0.1 only.
+#
+# Internal: `bench.sh candidate` is what anchors.sh runs (through CANDIDATE_CMD) to start mpmd;
+# it renders the config into $RUN_DIR and execs the server, so the server keeps the pid
+# anchors.sh signals and measures.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SELF="$ROOT/scripts/bench.sh"
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# Runs inside anchors.sh's `setsid bash -c "$CANDIDATE_CMD"`, with PORT, DOCROOT, RUN_DIR set.
+start_candidate() {
+    : "${PORT:?}" "${DOCROOT:?}" "${RUN_DIR:?}" "${MPMD_BIN:?}"
+    local access_log='""'
+    [[ "${ACCESS_LOG:-0}" == 1 ]] && access_log="\"$RUN_DIR/access.log\""
+    cat >"$RUN_DIR/mpmd.toml" <<EOF
+# Rendered by scripts/bench.sh for anchors.sh.
+listen = ["127.0.0.1:$PORT"]
+pid_file = "$RUN_DIR/mpmd.pid"
+error_log = "$RUN_DIR/error.log"
+log_level = "warn"
+
+[mpm]
+module = "prefork"
+start_servers = 5
+min_spare_servers = 5
+max_spare_servers = 10
+max_request_workers = 150
+
+[http]
+keep_alive = true
+keep_alive_timeout = 5
+max_keep_alive_requests = 100
+enable_sendfile = true
+types_config = "$ROOT/conf/mime.types"
+
+[log]
+access_log = $access_log
+
+[files]
+document_root = "$DOCROOT"
+directory_index = ["index.html"]
+EOF
+    exec "$MPMD_BIN" -f "$RUN_DIR/mpmd.toml" -D FOREGROUND
+}
+
+# Replaces the "## Latest run" section of docs/BENCHMARKS.md (everything from that heading on),
+# keeping the text above it; writes a methodology section first if the file is new.
+write_report() {
+    local out_dir="$1" doc="$ROOT/docs/BENCHMARKS.md" head
+    mkdir -p "$ROOT/docs"
+    if [[ -f "$doc" ]] && grep -q '^## Latest run' "$doc"; then
+        head="$(sed '/^## Latest run/,$d' "$doc")"
+    elif [[ -f "$doc" ]]; then
+        head="$(cat "$doc")"
+    else
+        head="$(cat <<'EOF'
+# Benchmarks
+
+## Methodology
+
+`bash scripts/bench.sh` runs `../shared/bench/anchors.sh` with mpmd as the candidate server. Each
+server (Apache httpd 2.4 prefork, nginx, and mpmd; Apache worker/event on request with
+`SERVERS=...`) is started by hand on 127.0.0.1, measured alone with `wrk --latency`
+(2 threads, 10 s per test after a 2 s warm-up, 2 rounds in alternating order), then stopped.
+Content: `index.html` of exactly 1 KiB and a 100 KiB binary. `static1k_c200` uses 200
+connections, the others 50; `static1k_close` sends `Connection: close` (no keep-alive).
+Access logs are off for every server unless `ACCESS_LOG=1`.
+
+mpmd runs the release build with the prefork MPM and Apache's bench numbers (start_servers 5,
+min_spare_servers 5, max_spare_servers 10, max_request_workers 150), keep-alive with Apache's
+defaults (5 s, 100 requests), sendfile on. Memory is read after each round: RSS counts shared
+pages in every process, PSS splits them (the honest total of a forking server).
+EOF
+)"
+    fi
+    {
+        printf '%s\n\n' "$head"
+        printf '## Latest run (%s)\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+        if [[ -f "$out_dir/env.txt" ]]; then
+            echo '```'
+            cat "$out_dir/env.txt"
+            echo "mpmd $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '(no git revision)')"
+            echo '```'
+            echo
+        fi
+        # anchors.sh's sections are "## ..."; nest them under "Latest run".
+        sed 's/^## /### /' "$out_dir/report.md"
+    } >"$doc.tmp"
+    mv "$doc.tmp" "$doc"
+    log "wrote $doc"
+}
+
+main() {
+    local anchors="${ANCHORS:-$ROOT/../shared/bench/anchors.sh}"
+    [[ -f "$anchors" ]] || die "benchmark kit not found: $anchors (expected ../shared/bench/ beside the repo, or set ANCHORS)"
+    [[ -f "$ROOT/conf/mime.types" ]] || die "missing $ROOT/conf/mime.types"
+
+    log "cargo build --release"
+    (cd "$ROOT" && cargo build --release)
+    export MPMD_BIN="$ROOT/target/release/mpmd"
+    [[ -x "$MPMD_BIN" ]] || die "no binary at $MPMD_BIN"
+
+    export CANDIDATE_NAME=mpmd
+    # Single quotes: anchors.sh exports PORT, DOCROOT, RUN_DIR for this command.
+    export CANDIDATE_CMD="exec bash '$SELF' candidate"
+    export SERVERS="${SERVERS:-prefork nginx candidate}"
+    export TESTS="${TESTS:-static1k static100k static1k_c200 static1k_close}"
+    export ACCESS_LOG="${ACCESS_LOG:-0}"
+    export OUT_DIR="${OUT_DIR:-$(mktemp -d -t mpmd-bench.XXXXXX)}"
+
+    log "running $anchors (SERVERS=\"$SERVERS\" TESTS=\"$TESTS\"), raw output in $OUT_DIR"
+    bash "$anchors" matrix
+    [[ -s "$OUT_DIR/report.md" ]] || die "anchors.sh produced no report in $OUT_DIR"
+    write_report "$OUT_DIR"
+}
+
+case "${1:-}" in
+candidate) start_candidate ;;
+"") main ;;
+-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
+*) die "unknown argument $1 (no argument runs the benchmark)" ;;
+esac
