@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test.sh - the one command that checks and tests everything (README and CI run exactly this):
 # formatting, clippy with warnings as errors, the build, then every unit and integration test.
-# On a fresh machine it first installs what is missing: a C toolchain (linker) with apt-get, and
-# Rust with rustfmt and clippy through rustup.
+# On a fresh machine it first installs what is missing with apt-get (a C linker, procps), and
+# rustfmt/clippy through rustup when Rust came without them.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -23,19 +23,11 @@ apt_install() {   # apt_install PKG... (only called for missing tools)
 
 missing=()
 command -v cc >/dev/null || missing+=(gcc libc6-dev)
-if ! command -v cargo >/dev/null && [[ ! -x "$HOME/.cargo/bin/cargo" ]]; then
-    command -v curl >/dev/null || missing+=(curl ca-certificates)
-fi
+command -v ps >/dev/null || missing+=(procps)
 ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
 
-if ! command -v cargo >/dev/null; then
-    if [[ ! -x "$HOME/.cargo/bin/cargo" ]]; then
-        step "installing Rust (rustup, stable)"
-        curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
-            sh -s -- -y --profile minimal --component rustfmt,clippy
-    fi
-    export PATH="$HOME/.cargo/bin:$PATH"
-fi
+[[ -x "$HOME/.cargo/bin/cargo" ]] && export PATH="$HOME/.cargo/bin:$PATH"
+command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs) first"
 if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
     command -v rustup >/dev/null || die "cargo fmt / cargo clippy missing and no rustup to add them"
     step "rustup component add rustfmt clippy"

@@ -4,6 +4,7 @@ mod config_errors;
 mod crash;
 mod daemon;
 mod graceful;
+mod modes;
 mod ramp;
 mod recycle;
 mod reload;

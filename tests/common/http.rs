@@ -257,6 +257,22 @@ impl Connection {
         self.read(method == "HEAD")
     }
 
+    /// True when the server has already closed this connection (end of file is waiting to be
+    /// read), checked without blocking and without consuming anything.
+    pub fn peer_closed(&mut self) -> bool {
+        if !self.reader.buffer().is_empty() {
+            return false;
+        }
+        let stream = self.reader.get_mut();
+        if stream.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let mut byte = [0u8; 1];
+        let closed = matches!(stream.peek(&mut byte), Ok(0));
+        let _ = stream.set_nonblocking(false);
+        closed
+    }
+
     /// True when the server has closed the connection (a read returns end of file) within
     /// `IO_TIMEOUT`. Any byte received instead is an error in the caller's eyes: `false`.
     pub fn closed_by_server(&mut self) -> bool {
@@ -298,9 +314,15 @@ impl KeepAliveClient {
         }
     }
 
-    /// True when the next request goes over a connection that already carried a response.
-    pub fn reuses_connection(&self) -> bool {
-        self.conn.as_ref().is_some_and(|c| c.responses > 0)
+    /// Drops the open connection when the server has already closed it (after a complete
+    /// response, before the next request was sent); true if it did. Such a close is not a
+    /// failure: the next request simply goes over a new connection.
+    pub fn drop_if_closed_by_server(&mut self) -> bool {
+        let closed = self.conn.as_mut().is_some_and(Connection::peer_closed);
+        if closed {
+            self.conn = None;
+        }
+        closed
     }
 
     /// One request. Opens a connection if none is open; drops it after `Connection: close` or

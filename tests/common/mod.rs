@@ -134,6 +134,10 @@ impl TestConfig {
         self.log = toml.into();
         self
     }
+    pub fn top(mut self, toml: &str) -> Self {
+        self.top = toml.into();
+        self
+    }
     pub fn listen(mut self, addrs: &[&str]) -> Self {
         self.listen = addrs.iter().map(|a| a.to_string()).collect();
         self
@@ -273,6 +277,9 @@ impl ServerGuard {
     pub fn conf_path(&self) -> &Path {
         &self.conf
     }
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
     pub fn docroot(&self) -> PathBuf {
         self.dir.join("htdocs")
     }
@@ -360,16 +367,21 @@ impl ServerGuard {
 
     /// Starts `mpmd -f CONF -D FOREGROUND` as a child of the test process.
     pub fn spawn_foreground(&mut self) {
+        self.spawn_with(&["-D", "FOREGROUND"]);
+    }
+
+    /// Starts `mpmd -f CONF ARGS...` as a child of the test process (it must stay attached).
+    pub fn spawn_with(&mut self, args: &[&str]) {
         let child = Command::new(MPMD)
             .arg("-f")
             .arg(&self.conf)
-            .args(["-D", "FOREGROUND"])
+            .args(args)
             .current_dir(&self.dir)
             .stdin(Stdio::null())
             .stdout(fs::File::create(self.dir.join("stdout.log")).expect("create stdout.log"))
             .stderr(fs::File::create(self.dir.join("stderr.log")).expect("create stderr.log"))
             .spawn()
-            .expect("spawn mpmd -D FOREGROUND");
+            .expect("spawn mpmd");
         self.master = Some(child.id() as i32);
         self.foreground = Some(child);
     }
