@@ -11,7 +11,7 @@ use super::extract::{MapEntry, Val, resolve, take, take_item, take_list, take_ma
 use super::file::{ExtensionMap, RawFiles};
 use super::later::{NEGOTIATION, TREE};
 use super::lenient::{Field, Item, StringList};
-use super::types::{FilesConfig, Options};
+use super::types::{FilesConfig, IndexOptions, Options};
 use super::validate::{io_text, keyword_val, located};
 use super::values::{
     is_language_tag, is_media_type, is_token, merge_options, normalize_extension,
@@ -33,7 +33,13 @@ pub fn build(diag: &mut Diagnostics<'_>, raw: RawFiles, root: &Path) -> FilesCon
     let directory_slash =
         take(diag, raw.directory_slash, "files.directory_slash").is_none_or(|v| v.value);
     let options = match options(diag, raw.options, "files.options", DEFAULT_OPTIONS) {
-        Some(v) if v.value != DEFAULT_OPTIONS => {
+        // Indexes is served (mod_autoindex); the rest of the set comes with the document tree.
+        Some(v)
+            if Options {
+                indexes: false,
+                ..v.value
+            } != DEFAULT_OPTIONS =>
+        {
             diag.unsupported(
                 v.span,
                 "files.options",
@@ -47,6 +53,7 @@ pub fn build(diag: &mut Diagnostics<'_>, raw: RawFiles, root: &Path) -> FilesCon
         Some(v) => v.value,
         None => DEFAULT_OPTIONS,
     };
+    let index_options = index_options(diag, raw.index_options, "files.index_options");
     let add_type = add_type(diag, raw.add_type, "files.add_type");
     check_allow_override(diag, raw.allow_override, "files.allow_override");
     if let Some(list) = take_list(diag, raw.access_file_name, "files.access_file_name") {
@@ -86,8 +93,33 @@ pub fn build(diag: &mut Diagnostics<'_>, raw: RawFiles, root: &Path) -> FilesCon
         directory_index,
         directory_slash,
         options,
+        index_options,
         add_type,
     }
+}
+
+/// `index_options`: IndexOptions' layout keywords, case-insensitive as in Apache.
+fn index_options(diag: &mut Diagnostics<'_>, field: Field<StringList>, key: &str) -> IndexOptions {
+    const KEYWORDS: [&str; 2] = ["FancyIndexing", "HTMLTable"];
+    let mut o = IndexOptions::default();
+    let Some(list) = take_list(diag, field, key) else {
+        return o;
+    };
+    for word in list.value {
+        if word.value.eq_ignore_ascii_case("FancyIndexing") {
+            o.fancy_indexing = true;
+        } else if word.value.eq_ignore_ascii_case("HTMLTable") {
+            o.html_table = true;
+        } else {
+            let detail = format!(
+                "expected {}{}",
+                one_of(&KEYWORDS),
+                did_you_mean(&word.value, &KEYWORDS)
+            );
+            diag.invalid(word.span, key, &detail);
+        }
+    }
+    o
 }
 
 /// DocumentRoot must be an existing directory; canonicalized.

@@ -178,6 +178,8 @@ pub struct FilesConfig {
     pub directory_slash: bool,
     /// Options for the document root after `+`/`-` merging.
     pub options: Options,
+    /// `index_options`: IndexOptions' layout keywords (an mpmd key; Apache's default is none).
+    pub index_options: IndexOptions,
     /// `add_type`: extension (lower case, without the dot) -> media type.
     pub add_type: BTreeMap<String, String>,
 }
@@ -189,6 +191,15 @@ pub struct Options {
     pub symlinks_if_owner_match: bool,
     pub indexes: bool,
     pub multiviews: bool,
+}
+
+/// The IndexOptions keywords that choose a listing's layout (mod_autoindex).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IndexOptions {
+    /// `FancyIndexing`: a `<pre>` table with Last modified / Size / Description columns.
+    pub fancy_indexing: bool,
+    /// `HTMLTable`: the same columns as an HTML table.
+    pub html_table: bool,
 }
 
 /// `[status]`.

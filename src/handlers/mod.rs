@@ -2,15 +2,20 @@
 //!
 //! [`handle`] is the router. Today every request goes to the document tree
 //! (`static_files`); `[[location]]` handlers (server-status) and `[[proxy]]` rules will be
-//! tried before it, in that order, and return the same [`Reply`].
+//! tried before it, in that order, and return the same [`Reply`]. Byte ranges are applied
+//! last, to whatever 200 the handler produced (`ranged`), as Apache's byterange filter does.
 
+pub mod autoindex;
 pub mod conditional;
 pub mod file_cache;
 pub mod mime;
+pub mod range;
+pub mod ranged;
 pub mod static_files;
 
 use crate::handlers::conditional::Etag;
 use crate::handlers::file_cache::{CachedFile, FileCache};
+use crate::handlers::range::ByteRange;
 use crate::http::Site;
 use crate::http::request::{Request, TargetForm};
 
@@ -32,17 +37,31 @@ impl RequestClock {
     }
 }
 
-/// A file to send (or to answer 304 about).
+/// A file to send (or to answer 304/412 about).
 #[derive(Debug)]
 pub struct FileReply<'c> {
     pub file: &'c CachedFile,
-    /// 200, or 304 when a conditional matched.
+    /// 200; 206 with `ranges`; 304 or 412 when a conditional decided (the file's headers
+    /// without its body, as Apache 2.4 answers them).
     pub status: u16,
     pub etag: Option<Etag>,
     /// `Last-Modified` value.
     pub last_modified: [u8; 29],
     /// Media type id in the site's mime table (`None`: no Content-Type header).
     pub content_type: Option<u32>,
+    /// The merged ranges of a 206 (one: `Content-Range`; several: multipart); else empty.
+    pub ranges: Vec<ByteRange>,
+}
+
+/// A page generated in memory (a directory listing).
+#[derive(Debug)]
+pub struct Page {
+    /// 200, or 206 with `ranges`.
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    /// The merged ranges of a 206; else empty.
+    pub ranges: Vec<ByteRange>,
 }
 
 /// What a handler wants sent.
@@ -50,6 +69,8 @@ pub struct FileReply<'c> {
 pub enum Reply<'c> {
     /// Send a file.
     File(FileReply<'c>),
+    /// Send a generated page (mod_autoindex).
+    Page(Page),
     /// Apache's canned page for `status` (with `Location` for redirects).
     Error {
         status: u16,
@@ -72,6 +93,7 @@ impl Reply<'_> {
     pub fn status(&self) -> u16 {
         match self {
             Reply::File(f) => f.status,
+            Reply::Page(p) => p.status,
             Reply::Error { status, .. } => *status,
             Reply::Options | Reply::Trace => 200,
         }
@@ -102,7 +124,7 @@ pub fn handle<'c>(
         paths.fs_path.clear();
         return Reply::Options;
     }
-    static_files::serve(
+    let reply = static_files::serve(
         site,
         req,
         cache,
@@ -110,5 +132,6 @@ pub fn handle<'c>(
         &mut paths.fs_path,
         clock,
         local_port,
-    )
+    );
+    ranged::apply(site, req, clock, reply)
 }

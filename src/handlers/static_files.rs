@@ -13,10 +13,11 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use crate::config::Options;
+use crate::config::{IndexOptions, Options};
+use crate::handlers::autoindex;
 use crate::handlers::conditional::{self, Conditions, Etag, Stamp, Verdict};
 use crate::handlers::file_cache::{FileCache, FileKey};
-use crate::handlers::{FileReply, Reply, RequestClock};
+use crate::handlers::{FileReply, Page, Reply, RequestClock};
 use crate::http::Site;
 use crate::http::date::http_date;
 use crate::http::escape::push_path_escaped;
@@ -190,10 +191,74 @@ fn not_a_file(method: Method, status: u16) -> Reply<'static> {
     }
 }
 
-/// A directory served without an index: mod_autoindex (Indexes is not supported yet) refuses
-/// GET/HEAD with 403; the core handler refuses POST on a directory with 404.
-fn no_index(method: Method) -> Reply<'static> {
-    not_a_file(method, if method.is_get_or_head() { 403 } else { 404 })
+/// A directory served without an index: mod_autoindex lists it for GET/HEAD when Indexes is
+/// on, else refuses with 403; the core handler refuses POST on a directory with 404.
+fn no_index(site: &Site, req: &Request<'_, '_>, dir: &[u8], url_path: &[u8]) -> Reply<'static> {
+    let options = site.files().options;
+    if !(req.method.is_get_or_head() && options.indexes) {
+        return not_a_file(
+            req.method,
+            if req.method.is_get_or_head() {
+                403
+            } else {
+                404
+            },
+        );
+    }
+    let body = if req.method == Method::Head {
+        Vec::new()
+    } else {
+        let visible = |name: &[u8], link: bool, path: &Path| {
+            !is_protected_name(name) && (!link || symlink_allowed(options, path))
+        };
+        match autoindex::listing(
+            as_path(dir),
+            url_path,
+            req.query.map(str::as_bytes),
+            index_format(site.files().index_options),
+            &visible,
+            &autoindex::system_zone,
+        ) {
+            Ok(body) => body,
+            Err(e) => {
+                log::error!(
+                    "cannot read directory {} for a listing: {e}",
+                    String::from_utf8_lossy(dir)
+                );
+                return Reply::error(403);
+            }
+        }
+    };
+    Reply::Page(Page {
+        status: 200,
+        content_type: autoindex::CONTENT_TYPE,
+        body,
+        ranges: Vec::new(),
+    })
+}
+
+/// The listing layout the configuration asks for (HTMLTable wins, as in Apache).
+fn index_format(o: IndexOptions) -> autoindex::Format {
+    if o.html_table {
+        autoindex::Format::Table
+    } else if o.fancy_indexing {
+        autoindex::Format::Fancy
+    } else {
+        autoindex::Format::Plain
+    }
+}
+
+/// Whether the options let a request through the symbolic link at `path` (a listing's
+/// entry): FollowSymLinks, or SymLinksIfOwnerMatch with the link's owner owning its target.
+fn symlink_allowed(options: Options, path: &Path) -> bool {
+    if options.follow_symlinks {
+        return true;
+    }
+    options.symlinks_if_owner_match
+        && matches!(
+            (std::fs::symlink_metadata(path), std::fs::metadata(path)),
+            (Ok(link), Ok(target)) if link.uid() == target.uid()
+        )
 }
 
 fn stat_error(e: &io::Error) -> u16 {
@@ -299,7 +364,7 @@ pub fn serve<'c>(
                     location: Some(loc),
                 };
             }
-            return no_index(req.method);
+            return no_index(site, req, fs_path, url_path);
         }
         let dir_len = fs_path.len();
         let mut found = false;
@@ -323,7 +388,7 @@ pub fn serve<'c>(
         }
         if !found {
             fs_path.truncate(dir_len);
-            return no_index(req.method);
+            return no_index(site, req, fs_path, url_path);
         }
     } else if !meta.is_file() {
         return Reply::error(403);
@@ -337,25 +402,24 @@ pub fn serve<'c>(
         Ok(f) => f,
         Err(e) => return Reply::error(stat_error(&e)),
     };
-    match validate(site, req, &file.key, clock) {
-        Ok((status, etag, last_modified)) => Reply::File(FileReply {
-            file,
-            status,
-            etag,
-            last_modified,
-            content_type,
-        }),
-        Err(status) => Reply::error(status),
-    }
+    let (status, etag, last_modified) = validate(site, req, &file.key, clock);
+    Reply::File(FileReply {
+        file,
+        status,
+        etag,
+        last_modified,
+        content_type,
+        ranges: Vec::new(),
+    })
 }
 
-/// ETag, Last-Modified and the conditional verdict (200, 304, or Err(412)) for a file.
+/// ETag, Last-Modified and the conditional verdict (200, 304 or 412) for a file.
 fn validate(
     site: &Site,
     req: &Request<'_, '_>,
     key: &FileKey,
     clock: RequestClock,
-) -> Result<(u16, Option<Etag>, [u8; 29]), u16> {
+) -> (u16, Option<Etag>, [u8; 29]) {
     let stamp = Stamp {
         inode: key.ino,
         size: key.size,
@@ -369,18 +433,19 @@ fn validate(
         if_none_match: req.header("if-none-match"),
         if_modified_since: req.header("if-modified-since"),
         has_range: req.header("range").is_some(),
-        get_or_head: true,
+        has_if_range: req.header("if-range").is_some(),
+        get_or_head: req.method.is_get_or_head(),
     };
     let status = if conds.any() {
         match conditional::evaluate(&conds, etag.as_ref().map(|e| e.as_bytes()), lm, clock.secs) {
             Verdict::Proceed => 200,
             Verdict::NotModified => 304,
-            Verdict::PreconditionFailed => return Err(412),
+            Verdict::PreconditionFailed => 412,
         }
     } else {
         200
     };
-    Ok((status, etag, http_date(lm)))
+    (status, etag, http_date(lm))
 }
 
 #[cfg(test)]

@@ -11,18 +11,21 @@
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Instant, SystemTime};
 
+use crate::handlers::range::{MULTIPART_KNOWN_LENGTH_MAX, RangeLimits};
 use crate::handlers::{self, Reply, RequestClock};
 use crate::http::body::{BodyDecoder, BodyError, BodyFraming, BodyReader};
 use crate::http::error::HttpError;
+use crate::http::framing;
 use crate::http::io::{ConnIo, ReadResult};
-use crate::http::keepalive::{self, DROP_STATUSES, KeepAlive, KeepAliveInput};
+use crate::http::keepalive::{DROP_STATUSES, KeepAlive, KeepAliveInput};
 use crate::http::parse::{HeadScanner, HeaderSlots, Scan, parse_request};
 use crate::http::request::{Method, Request, Version};
 use crate::http::response::{CommonHeaders, ErrorContext, Response};
 use crate::http::scratch::{self, InBuf, Scratch, Work};
-use crate::http::send;
+use crate::http::send::{self, BodyMeta};
 use crate::http::{ConnEnd, ConnObserver, Phase, Site};
-use crate::logging::access::{ConnStatus, LogRecord};
+use crate::logging::access::{self, ConnStatus, LogRecord};
+use crate::logging::buffer;
 
 /// Serve one connection to completion (keep-alive loop included). Blocking I/O; the stream is
 /// in blocking mode; SO_RCVTIMEO/SO_SNDTIMEO implement `timeout` and `keep_alive_timeout`
@@ -154,6 +157,8 @@ impl<'a, 's> Conn<'a, 's> {
     ) -> Result<usize, HeadEnd> {
         let limits = *self.site.limits();
         let max = limits.max_head_len();
+        // A keep-alive wait split to write buffered log lines: when the wait ends.
+        let mut idle_deadline: Option<Instant> = None;
         loop {
             if !inbuf.is_empty() {
                 match scanner.scan(inbuf.bytes(), &limits) {
@@ -169,11 +174,27 @@ impl<'a, 's> Conn<'a, 's> {
             }
             let started = !inbuf.is_empty();
             let http = self.site.http();
-            let timeout = if started || self.requests == 0 {
-                http.timeout
-            } else {
+            let idle = !started && self.requests > 0;
+            let mut timeout = if idle {
                 http.keep_alive_timeout
+            } else {
+                http.timeout
             };
+            // The connection goes idle with access log lines buffered: write them if no
+            // request comes within a second.
+            let mut flush_wake = false;
+            if idle {
+                if let Some(deadline) = idle_deadline {
+                    timeout = deadline.saturating_duration_since(Instant::now());
+                } else if self.site.access_log().is_some_and(|l| l.is_buffered())
+                    && buffer::pending_since().is_some()
+                    && timeout > buffer::MAX_AGE
+                {
+                    idle_deadline = Some(Instant::now() + timeout);
+                    timeout = buffer::MAX_AGE;
+                    flush_wake = true;
+                }
+            }
             inbuf.make_room(max);
             match self.io.read(inbuf.spare(), timeout) {
                 Ok(ReadResult::Data(n)) => {
@@ -189,6 +210,7 @@ impl<'a, 's> Conn<'a, 's> {
                         "timed out reading the request",
                     )));
                 }
+                Ok(ReadResult::TimedOut) if flush_wake => access::flush_buffered(),
                 Ok(ReadResult::TimedOut) => return Err(HeadEnd::Idle),
                 Err(e) => return Err(HeadEnd::Io(e)),
             }
@@ -373,7 +395,18 @@ impl<'a, 's> Conn<'a, 's> {
 
         let status = reply.status();
         let http = site.http();
-        let ka = keepalive::decide(&KeepAliveInput {
+        let head_only = req.method == Method::Head;
+        // Bodies Apache sends without a length: over 32 ranges, and the 416 page (for which
+        // it also decides keep-alive twice).
+        let long_multipart =
+            |status: u16, ranges: usize| status == 206 && ranges > MULTIPART_KNOWN_LENGTH_MAX;
+        let (has_length, twice) = match &reply {
+            Reply::File(f) => (!long_multipart(f.status, f.ranges.len()), false),
+            Reply::Page(p) => (!long_multipart(p.status, p.ranges.len()), false),
+            Reply::Error { status: 416, .. } => (false, true),
+            _ => (true, false),
+        };
+        let ka_input = KeepAliveInput {
             enabled: http.keep_alive,
             timeout: http.keep_alive_timeout,
             max_requests: http.max_keep_alive_requests,
@@ -386,10 +419,10 @@ impl<'a, 's> Conn<'a, 's> {
             awaiting_continue,
             must_close,
             stopping: obs.stopping(),
-        });
-        if ka.persists() {
-            self.kept_alive += 1;
-        }
+        };
+        let framed = framing::decide(&ka_input, has_length, head_only, twice);
+        let ka = framed.ka;
+        self.kept_alive += framed.keepalives_used;
 
         obs.phase(Phase::Writing);
         let out_before = self.io.bytes_out;
@@ -397,41 +430,62 @@ impl<'a, 's> Conn<'a, 's> {
             date: work.dates.get(clock.secs),
             server_line: site.server_line(),
         };
-        let head_only = req.method == Method::Head;
         let (written, head_end) = match &reply {
             Reply::File(f) => {
-                let ct = f.content_type.map(|id| site.mime().content_type(id));
-                send::file_head(&mut work.out, &common, f, ct, ka);
-                let head_end = work.out.len();
-                let written = if head_only || f.status == 304 {
-                    self.io.write_all(&work.out).map(|()| 0)
-                } else {
-                    send::send_file(
-                        &mut self.io,
-                        &work.out,
-                        f.file,
-                        site.send_policy(),
-                        &mut work.io_buf,
-                    )
-                    .map(|()| f.file.len())
+                let meta = BodyMeta {
+                    content_type: f.content_type.map(|id| site.mime().content_type(id)),
+                    accept_ranges: RangeLimits::with_max_ranges(http.max_ranges).accept_ranges(),
+                    boundary: site.multipart_boundary(),
                 };
+                send::file_head(&mut work.out, &common, f, &meta, framed, head_only);
+                let head_end = work.out.len();
+                let written = send::send_file_reply(
+                    &mut self.io,
+                    &work.out,
+                    f,
+                    &meta,
+                    framed,
+                    head_only,
+                    site.send_policy(),
+                    &mut work.io_buf,
+                );
                 (written, head_end)
+            }
+            Reply::Page(p) => {
+                let boundary = site.multipart_boundary();
+                let (body_len, head_end) =
+                    send::page_response(&mut work.out, &common, p, boundary, framed, head_only);
+                (self.io.write_all(&work.out).map(|()| body_len), head_end)
             }
             other => {
                 let response = in_memory_response(site, &req, other);
-                response.serialize(&mut work.out, &common, ka, head_only);
                 let body_len = if head_only { 0 } else { response.body.len() };
-                let head_end = work.out.len() - body_len;
+                if twice {
+                    framing::serialize_unframed(
+                        &response,
+                        &mut work.out,
+                        &common,
+                        framed,
+                        head_only,
+                    );
+                } else {
+                    response.serialize(&mut work.out, &common, ka, head_only);
+                }
+                let head_end = head_length(&work.out);
                 (
                     self.io.write_all(&work.out).map(|()| body_len as u64),
                     head_end,
                 )
             }
         };
+        // Apache's %X: `+` only while keep-alive requests remain after this one.
+        let max = http.max_keep_alive_requests;
         let conn_status = match (&written, ka) {
             (Err(_), _) => ConnStatus::Aborted,
-            (Ok(_), KeepAlive::Close) => ConnStatus::Close,
-            (Ok(_), KeepAlive::Persist { .. }) => ConnStatus::KeepAlive,
+            (Ok(_), KeepAlive::Persist { .. }) if max == 0 || max > self.kept_alive => {
+                ConnStatus::KeepAlive
+            }
+            (Ok(_), _) => ConnStatus::Close,
         };
         let body_bytes = *written.as_ref().unwrap_or(&0);
         let outcome = Outcome {
@@ -482,6 +536,12 @@ impl<'a, 's> Conn<'a, 's> {
         } else {
             0
         };
+        let tid = if log.format().uses_tid() {
+            crate::sys::fdio::thread_id()
+        } else {
+            0
+        };
+        let utc_offset = work.tz.get(o.clock.secs);
         let req = o.req;
         let paths = &work.paths;
         let record = LogRecord {
@@ -504,13 +564,15 @@ impl<'a, 's> Conn<'a, 's> {
             bytes_in: o.bytes_in,
             bytes_out,
             request_micros: o.clock.micros,
-            utc_offset: work.tz.get(o.clock.secs),
+            utc_offset,
+            zone: work.tz.zone(),
             duration: o.started.elapsed(),
             keepalives: self.kept_alive.saturating_sub(1),
             conn_status: o.conn_status,
             server_name: self.site.server_name(),
             host: req.and_then(|r| r.host),
             pid,
+            tid,
             filename: &paths.fs_path,
         };
         work.log_line.clear();
@@ -519,6 +581,13 @@ impl<'a, 's> Conn<'a, 's> {
             log::warn!("could not write the access log: {e}");
         }
     }
+}
+
+/// Length of the head at the start of `out` (through the empty line).
+fn head_length(out: &[u8]) -> usize {
+    out.windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(out.len(), |i| i + 4)
 }
 
 /// OPTIONS, TRACE and error replies.
@@ -551,6 +620,6 @@ fn in_memory_response(site: &Site, req: &Request<'_, '_>, reply: &Reply<'_>) -> 
             };
             Response::error(*status, &ctx)
         }
-        Reply::File(_) => unreachable!("files are sent by send.rs"),
+        Reply::File(_) | Reply::Page(_) => unreachable!("files and pages are sent by send.rs"),
     }
 }

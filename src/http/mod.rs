@@ -9,6 +9,7 @@ pub mod conn;
 pub mod date;
 pub mod error;
 pub mod escape;
+pub mod framing;
 pub mod io;
 pub mod keepalive;
 pub mod parse;
@@ -17,6 +18,7 @@ pub mod response;
 pub mod scratch;
 pub mod send;
 pub mod site;
+pub mod strftime;
 
 #[cfg(test)]
 mod conn_tests;

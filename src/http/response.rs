@@ -219,6 +219,9 @@ pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
             out.extend_from_slice(b" requires a valid Content-length.<br />\n</p>\n");
         }
         412 => out.extend_from_slice(b"<p>The precondition on the request for this URL evaluated to false.</p>\n"),
+        416 => out.extend_from_slice(
+            b"<p>None of the range-specifier values in the Range\nrequest-header field overlap the current extent\nof the selected resource.</p>\n",
+        ),
         413 => {
             out.extend_from_slice(b"The requested resource does not allow request data with ");
             push_html_escaped(out, method.as_bytes());

@@ -22,6 +22,8 @@ pub struct Site {
     mime: MimeTable,
     allow: String,
     access_log: Option<AccessLog>,
+    /// multipart/byteranges boundary, new for each generation (Apache's post_config).
+    multipart_boundary: String,
 }
 
 /// The product token for `server_tokens` (`mpmd/<version> (Unix)` ... `mpmd`).
@@ -77,7 +79,9 @@ impl Site {
             server_name: config.server_name.clone(),
             mime,
             allow: allow.to_string(),
-            access_log: access_log.map(|file| AccessLog::new(format, file)),
+            access_log: access_log
+                .map(|file| AccessLog::with_buffering(format, file, config.log.buffered_logs)),
+            multipart_boundary: crate::handlers::range::new_boundary(),
         })
     }
 
@@ -129,6 +133,11 @@ impl Site {
 
     pub fn access_log(&self) -> Option<&AccessLog> {
         self.access_log.as_ref()
+    }
+
+    /// The multipart/byteranges boundary of this generation.
+    pub fn multipart_boundary(&self) -> &str {
+        &self.multipart_boundary
     }
 }
 

@@ -80,6 +80,7 @@ pub fn test_config(root: &Path, types_config: &Path) -> Config {
                 follow_symlinks: true,
                 ..Options::default()
             },
+            index_options: IndexOptions::default(),
             add_type: BTreeMap::new(),
         },
         status: StatusConfig {

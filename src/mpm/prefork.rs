@@ -13,7 +13,7 @@ use std::time::Duration;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::http::{ConnObserver, Phase, Site, serve_connection};
-use crate::logging::{self, Role};
+use crate::logging::{self, Role, access, buffer};
 use crate::master::exit::{EXIT_CHILDFATAL, EXIT_CHILDSICK};
 use crate::net::Listeners;
 use crate::scoreboard::{Scoreboard, WorkerSlot, WorkerStatus};
@@ -68,12 +68,27 @@ enum Leave {
     Stopped,
 }
 
-/// Runs the child until it should exit; returns the exit code.
+/// Runs the child until it should exit; returns the exit code. Whichever way the child
+/// leaves, its buffered access log lines are written first (a child killed by TERM/HUP
+/// writes them from its signal handler).
 pub fn child_main(ctx: &ChildContext<'_>) -> i32 {
+    let code = run_child(ctx);
+    access::flush_buffered();
+    code
+}
+
+fn run_child(ctx: &ChildContext<'_>) -> i32 {
+    let buffered_logs = ctx.site.access_log().is_some_and(|l| l.is_buffered());
     let signals_set = if ctx.single_process {
         process::set_single_process_signals()
     } else {
-        process::set_child_signals()
+        process::set_child_signals().and_then(|()| {
+            if buffered_logs {
+                process::set_fatal_signal_handler(buffer::flush_and_die)
+            } else {
+                Ok(())
+            }
+        })
     };
     logging::set_role(if ctx.single_process {
         Role::Single
@@ -103,6 +118,10 @@ pub fn child_main(ctx: &ChildContext<'_>) -> i32 {
             Err(e) if is_transient(&e) => {
                 if signals.take_nudge() && pod_byte(ctx) {
                     break Leave::Retired;
+                }
+                // Idle (the listeners' 1 s timeout, or a signal): no line waits longer.
+                if buffered_logs {
+                    access::flush_buffered();
                 }
                 continue;
             }

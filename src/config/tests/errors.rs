@@ -197,21 +197,15 @@ const CASES: &[(&str, &[&str])] = &[
         &["2:20: \"http.hostname_lookups\" = \"on\" is not supported yet (only \"off\")"],
     ),
     (
-        "[http]\nmax_ranges = 200\n",
+        "[files]\noptions = [\"+Indexes\", \"+MultiViews\"]\n",
         &[
-            "2:14: \"http.max_ranges\" = 200 is not supported yet (remove the key; byte ranges come with issue #3, \"HTTP/1.1 and document tree\")",
+            "2:11: \"files.options\" = [\"+Indexes\", \"+MultiViews\"] is not supported yet (only FollowSymLinks for now; the others come with issue #3, \"HTTP/1.1 and document tree\", MultiViews with issue #7, \"content negotiation\")",
         ],
     ),
     (
-        "[log]\nbuffered_logs = true\n",
+        "[files]\nindex_options = [\"FancyIndexing\", \"FancyIndex\"]\n",
         &[
-            "2:17: \"log.buffered_logs\" = true is not supported yet (only false; buffered logs come with issue #3, \"HTTP/1.1 and document tree\")",
-        ],
-    ),
-    (
-        "[files]\noptions = [\"+Indexes\"]\n",
-        &[
-            "2:11: \"files.options\" = [\"+Indexes\"] is not supported yet (only FollowSymLinks for now; the others come with issue #3, \"HTTP/1.1 and document tree\", MultiViews with issue #7, \"content negotiation\")",
+            "2:35: invalid value for \"files.index_options\": expected \"FancyIndexing\" or \"HTMLTable\" (did you mean \"FancyIndexing\"?)",
         ],
     ),
     (

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use super::{TempRoot, ok, warnings};
 use crate::config::{
-    FileEtag, HostnameLookups, LogLevel, LogTarget, MpmModule, Options, ServerTokens, load,
-    parse_str,
+    FileEtag, HostnameLookups, IndexOptions, LogLevel, LogTarget, MpmModule, Options, ServerTokens,
+    load, parse_str,
 };
 
 fn addr(text: &str) -> SocketAddr {
@@ -453,4 +453,32 @@ fn the_shipped_config_loads_and_lists_every_key() {
             );
         }
     }
+}
+
+/// Keys made live by the ranges / listings / buffered-logs work.
+#[test]
+fn ranges_indexes_and_buffered_logs() {
+    let c = ok(r#"
+[http]
+max_ranges = 0
+[log]
+buffered_logs = true
+[files]
+options = ["+Indexes"]
+index_options = ["fancyindexing", "HTMLTable"]
+"#)
+    .config;
+    assert_eq!(c.http.max_ranges, 0);
+    assert!(c.log.buffered_logs);
+    assert!(c.files.options.indexes && c.files.options.follow_symlinks);
+    assert_eq!(
+        c.files.index_options,
+        IndexOptions {
+            fancy_indexing: true,
+            html_table: true
+        }
+    );
+    let c = ok("[http]\nmax_ranges = 5\n").config;
+    assert_eq!(c.http.max_ranges, 5);
+    assert_eq!(c.files.index_options, IndexOptions::default());
 }
