@@ -23,6 +23,8 @@ pub mod strftime;
 #[cfg(test)]
 mod conn_tests;
 #[cfg(test)]
+mod range_conn_tests;
+#[cfg(test)]
 pub(crate) mod test_support;
 
 pub use conn::serve_connection;

@@ -453,8 +453,11 @@ fn valid_host(host: &str) -> bool {
     let name_ok = name
         .bytes()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_'));
-    let port_ok =
-        port.is_empty() || (port.len() > 1 && port[1..].bytes().all(|c| c.is_ascii_digit()));
+    // After `]` anything but `:digits` is wrong (and may not even start on a char boundary).
+    let port_ok = port.is_empty()
+        || port
+            .strip_prefix(':')
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()));
     name_ok && port_ok
 }
 

@@ -1,11 +1,13 @@
 //! One module per topic of the prefork foundation (issue 2).
 
+mod autoindex;
 mod config_errors;
 mod crash;
 mod daemon;
 mod graceful;
 mod modes;
 mod ramp;
+mod ranges;
 mod recycle;
 mod reload;
 mod requests;
