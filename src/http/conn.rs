@@ -11,7 +11,7 @@
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Instant, SystemTime};
 
-use crate::handlers::range::{MULTIPART_KNOWN_LENGTH_MAX, RangeLimits};
+use crate::handlers::range::RangeLimits;
 use crate::handlers::{self, Reply, RequestClock};
 use crate::http::body::{BodyDecoder, BodyError, BodyFraming, BodyReader};
 use crate::http::error::HttpError;
@@ -396,16 +396,7 @@ impl<'a, 's> Conn<'a, 's> {
         let status = reply.status();
         let http = site.http();
         let head_only = req.method == Method::Head;
-        // Bodies Apache sends without a length: over 32 ranges, and the 416 page (for which
-        // it also decides keep-alive twice).
-        let long_multipart =
-            |status: u16, ranges: usize| status == 206 && ranges > MULTIPART_KNOWN_LENGTH_MAX;
-        let (has_length, twice) = match &reply {
-            Reply::File(f) => (!long_multipart(f.status, f.ranges.len()), false),
-            Reply::Page(p) => (!long_multipart(p.status, p.ranges.len()), false),
-            Reply::Error { status: 416, .. } => (false, true),
-            _ => (true, false),
-        };
+        let (has_length, twice) = framing::length_of(&reply);
         let ka_input = KeepAliveInput {
             enabled: http.keep_alive,
             timeout: http.keep_alive_timeout,
@@ -471,7 +462,7 @@ impl<'a, 's> Conn<'a, 's> {
                 } else {
                     response.serialize(&mut work.out, &common, ka, head_only);
                 }
-                let head_end = head_length(&work.out);
+                let head_end = framing::head_length(&work.out);
                 (
                     self.io.write_all(&work.out).map(|()| body_len as u64),
                     head_end,
@@ -581,13 +572,6 @@ impl<'a, 's> Conn<'a, 's> {
             log::warn!("could not write the access log: {e}");
         }
     }
-}
-
-/// Length of the head at the start of `out` (through the empty line).
-fn head_length(out: &[u8]) -> usize {
-    out.windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map_or(out.len(), |i| i + 4)
 }
 
 /// OPTIONS, TRACE and error replies.

@@ -5,6 +5,8 @@
 //! the page goes out without a Content-Length). HTTP/1.1 gets chunked encoding; HTTP/1.0 a
 //! body delimited by the close. Pure, over [`keepalive::decide`].
 
+use crate::handlers::Reply;
+use crate::handlers::range::MULTIPART_KNOWN_LENGTH_MAX;
 use crate::http::keepalive::{self, KeepAlive, KeepAliveInput};
 use crate::http::response::{CommonHeaders, Response, push_header, push_u64, start_head};
 
@@ -76,6 +78,27 @@ pub fn decide(input: &KeepAliveInput, has_length: bool, head_only: bool, twice: 
         delimit: unframed(chunks),
         keepalives_used: 1 + u32::from(second.persists()),
     }
+}
+
+/// Whether Apache knows the body length of `reply` up front, and whether it decides
+/// keep-alive twice for it: not for a multipart body of more than 32 ranges; neither for the
+/// 416 page.
+pub fn length_of(reply: &Reply<'_>) -> (bool, bool) {
+    let long_multipart =
+        |status: u16, ranges: usize| status == 206 && ranges > MULTIPART_KNOWN_LENGTH_MAX;
+    match reply {
+        Reply::File(f) => (!long_multipart(f.status, f.ranges.len()), false),
+        Reply::Page(p) => (!long_multipart(p.status, p.ranges.len()), false),
+        Reply::Error { status: 416, .. } => (false, true),
+        _ => (true, false),
+    }
+}
+
+/// Length of the head at the start of `out` (through the empty line).
+pub fn head_length(out: &[u8]) -> usize {
+    out.windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(out.len(), |i| i + 4)
 }
 
 /// Appends `data` as one chunk (nothing for empty data: that would end the body).

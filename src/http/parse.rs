@@ -319,8 +319,12 @@ fn split_target(target: &str, method: Method) -> Result<TargetParts<'_>, HttpErr
     let (form, authority, rest) = if target.starts_with('/') {
         (TargetForm::Origin, None, target)
     } else {
-        let lower_scheme =
-            |s: &str| target.len() > s.len() && target[..s.len()].eq_ignore_ascii_case(s);
+        // Compared as bytes: the target may have a multi-byte character where the scheme
+        // would end (an ASCII match leaves `&target[s.len()..]` on a char boundary).
+        let lower_scheme = |s: &str| {
+            target.len() > s.len()
+                && target.as_bytes()[..s.len()].eq_ignore_ascii_case(s.as_bytes())
+        };
         let after = if lower_scheme("http://") {
             &target[7..]
         } else if lower_scheme("https://") {

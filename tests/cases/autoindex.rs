@@ -6,9 +6,10 @@ use std::time::{Duration, UNIX_EPOCH};
 use crate::common::{ServerGuard, TestConfig};
 
 fn with_files(files: &str) -> TestConfig {
-    let mut cfg = TestConfig::default();
-    cfg.files = files.to_string();
-    cfg
+    TestConfig {
+        files: files.to_string(),
+        ..TestConfig::default()
+    }
 }
 
 /// A directory without an index: three files of different sizes and ages, a subdirectory,
