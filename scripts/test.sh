@@ -41,6 +41,10 @@ cargo clippy --all-targets -- -D warnings
 step "cargo build"
 cargo build
 step "cargo test"
-cargo test
+log="$(mktemp -t mpmd-test.XXXXXX)"
+trap 'rm -f "$log"' EXIT
+cargo test 2>&1 | tee "$log"
 
-printf '\n==> test.sh: all checks and tests passed\n' >&2
+# One closing line with the totals of every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i } }
+     END { printf "\n%d passed, %d failed\n", p, f }' "$log"

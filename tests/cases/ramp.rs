@@ -1,9 +1,9 @@
 //! Idle-server maintenance seen from outside: the exponential spawn ramp and the one-per-tick
 //! retirement (reference/apache-mpm.md §1), observed by counting the master's children.
 //!
-//! The child count is sampled every 50 ms. A count counts as "reached" only when two consecutive
-//! samples agree, so a sample taken while the master is half way through forking 32 children is
-//! not mistaken for a step.
+//! The child count is sampled every 50 ms. A count counts as "reached" only when it holds for
+//! 300 ms, so samples taken while the master is half way through forking 32 children (slow on a
+//! busy machine) are not mistaken for a step.
 
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -12,6 +12,9 @@ use crate::common::http::{Connection, request_bytes};
 use crate::common::{ServerGuard, TestConfig, exclusive};
 
 const SAMPLE_EVERY: Duration = Duration::from_millis(50);
+/// A count that lasts less than this is a master caught half way through a burst of forks (or
+/// exits), not a step; real steps last one tick (1 s).
+const MIN_HOLD: Duration = Duration::from_millis(300);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Sample {
@@ -41,9 +44,10 @@ fn sample_children(
     samples
 }
 
-/// The counts that held for at least `min_run` consecutive samples, each with the time it was
-/// first seen; a stable count equal to the previous stable count is not repeated.
-fn stable_steps(samples: &[Sample], min_run: usize) -> Vec<Sample> {
+/// The counts that held for at least `min_hold` (from their first sample to the first sample of
+/// the next count, or to the last sample), each with the time it was first seen; a stable count
+/// equal to the previous stable count is not repeated.
+fn stable_steps(samples: &[Sample], min_hold: Duration) -> Vec<Sample> {
     let mut steps: Vec<Sample> = Vec::new();
     let mut i = 0;
     while i < samples.len() {
@@ -51,7 +55,9 @@ fn stable_steps(samples: &[Sample], min_run: usize) -> Vec<Sample> {
             .iter()
             .take_while(|s| s.count == samples[i].count)
             .count();
-        if run >= min_run
+        let end = samples.get(i + run).unwrap_or(&samples[i + run - 1]).at;
+        let held = end.saturating_sub(samples[i].at);
+        if held >= min_hold
             && steps
                 .last()
                 .is_none_or(|last| last.count != samples[i].count)
@@ -125,7 +131,7 @@ fn idle_ramp_doubles_each_tick_up_to_min_spare() {
     let samples = sample_children(&server, Duration::from_secs(15), |s| {
         held_for(s, 64, Duration::from_millis(1500))
     });
-    let steps: Vec<Sample> = stable_steps(&samples, 2)
+    let steps: Vec<Sample> = stable_steps(&samples, MIN_HOLD)
         .into_iter()
         .filter(|s| s.count > 0)
         .collect();
@@ -169,7 +175,7 @@ fn ramp_under_keep_alive_load_keeps_doubling() {
     let samples = sample_children(&server, Duration::from_secs(16), |s| {
         held_for(s, 96, Duration::from_millis(1500))
     });
-    let steps: Vec<Sample> = stable_steps(&samples, 2)
+    let steps: Vec<Sample> = stable_steps(&samples, MIN_HOLD)
         .into_iter()
         .filter(|s| s.count > 0)
         .collect();
@@ -210,7 +216,7 @@ fn idle_children_above_max_spare_retire_one_per_tick() {
     let samples = sample_children(&server, Duration::from_secs(20), |s| {
         held_for(s, 4, Duration::from_millis(1500))
     });
-    let steps = stable_steps(&samples, 2);
+    let steps = stable_steps(&samples, MIN_HOLD);
     // Start-up forks 12 at once; from there one idle child leaves per tick down to max_spare.
     let from_full: Vec<Sample> = steps
         .iter()
@@ -249,31 +255,42 @@ fn stable_steps_cases() {
         at: Duration::from_millis(ms),
         count,
     };
-    type Case = (&'static [(u64, usize)], usize, &'static [(u64, usize)]);
+    type Case = (&'static [(u64, usize)], u64, &'static [(u64, usize)]);
     let cases: &[Case] = &[
-        (&[], 2, &[]),
+        (&[], 100, &[]),
         (
             &[(0, 1), (50, 1), (100, 2), (150, 2)],
-            2,
+            50,
             &[(0, 1), (100, 2)],
         ),
-        // A transient 40 while forking 32 more is not a step.
+        // The last run is measured to the last sample.
+        (&[(0, 1), (50, 1), (100, 2)], 50, &[(0, 1)]),
+        // A transient 40 while forking 32 more is not a step, even over several samples.
         (
-            &[(0, 32), (50, 32), (100, 40), (150, 64), (200, 64)],
-            2,
-            &[(0, 32), (150, 64)],
+            &[
+                (0, 32),
+                (400, 32),
+                (450, 40),
+                (500, 40),
+                (550, 40),
+                (600, 64),
+                (1000, 64),
+            ],
+            300,
+            &[(0, 32), (600, 64)],
         ),
         // A transient dip back to the same stable count is not a new step.
         (
-            &[(0, 4), (50, 4), (100, 3), (150, 4), (200, 4)],
-            2,
+            &[(0, 4), (400, 4), (450, 3), (500, 4), (900, 4)],
+            300,
             &[(0, 4)],
         ),
-        (&[(0, 12), (50, 11), (100, 11)], 1, &[(0, 12), (50, 11)]),
+        (&[(0, 12), (350, 11), (700, 11)], 300, &[(0, 12), (350, 11)]),
     ];
-    for (input, min_run, want) in cases {
+    for (input, min_hold_ms, want) in cases {
         let samples: Vec<Sample> = input.iter().map(|&(ms, c)| at(ms, c)).collect();
         let want: Vec<Sample> = want.iter().map(|&(ms, c)| at(ms, c)).collect();
-        assert_eq!(stable_steps(&samples, *min_run), want, "{input:?}");
+        let got = stable_steps(&samples, Duration::from_millis(*min_hold_ms));
+        assert_eq!(got, want, "{input:?}");
     }
 }
