@@ -79,9 +79,20 @@ fn level_word(level: crate::config::LogLevel) -> &'static str {
     }
 }
 
-/// Whether `pid` names a live process.
+/// Whether `pid` names a live process. A zombie (exited, not yet reaped by its parent, which
+/// for a daemon is init and may be slow) counts as gone.
 fn alive(pid: i32) -> bool {
-    pid > 0 && !matches!(kill(Pid::from_raw(pid), None), Err(Errno::ESRCH))
+    if pid <= 0 || matches!(kill(Pid::from_raw(pid), None), Err(Errno::ESRCH)) {
+        return false;
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state letter follows the parenthesised command name, which may contain spaces.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            != Some("Z"),
+        Err(_) => true,
+    }
 }
 
 /// The running master's pid, if the pid file names a live one.
