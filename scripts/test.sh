@@ -43,7 +43,7 @@ cargo build
 step "cargo test"
 log="$(mktemp -t mpmd-test.XXXXXX)"
 trap 'rm -f "$log"' EXIT
-cargo test 2>&1 | tee "$log"
+cargo test --no-fail-fast 2>&1 | tee "$log"
 
 # One closing line with the totals of every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i } }
