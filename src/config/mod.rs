@@ -35,6 +35,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use error::{ConfigError, ConfigErrors, Warning};
+pub use merge::apply_options;
 pub use types::*;
 
 use error::Diagnostics;
