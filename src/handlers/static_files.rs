@@ -276,13 +276,6 @@ pub fn serve<'c>(
             crate::handlers::error_document::apply(site, req, cache, paths, clock, env, located);
         return finish(located, cache, &paths.fs_path);
     }
-    if req.method == Method::Trace {
-        return if site.trace_enable() {
-            Reply::Trace
-        } else {
-            Reply::error(405)
-        };
-    }
     let lookup = Lookup {
         req,
         method: req.method,
@@ -326,7 +319,8 @@ fn kind_of(meta: &io::Result<std::fs::Metadata>) -> TargetKind {
 }
 
 /// Apache's request processing for one (already normalized) URL path in `url_path`: stat,
-/// directory walk (403/500), `.ht*` and `Require` (403), then mod_dir and the core handler.
+/// directory walk (403/500), `.ht*` and `Require` (403), TRACE, then mod_dir and the core
+/// handler.
 /// The chosen file is opened into the cache (but not borrowed) and its path left in
 /// `fs_path`.
 #[allow(clippy::too_many_arguments)]
@@ -364,6 +358,15 @@ pub fn locate<'s>(
             String::from_utf8_lossy(fs_path)
         );
         return Located::reply(Reply::error(403), config);
+    }
+    if method == Method::Trace {
+        // core's TRACE handler runs after access control, whatever the target.
+        let reply = if site.trace_enable() {
+            Reply::Trace
+        } else {
+            Reply::error(405)
+        };
+        return Located::reply(reply, config);
     }
     let mut meta = match stat {
         Ok(m) => m,
