@@ -20,7 +20,9 @@ use crate::handlers::conditional::{self, Conditions, Etag, Stamp, Verdict};
 use crate::handlers::dir_walk::{DirRef, TargetKind, file_allowed};
 use crate::handlers::file_cache::{FileCache, FileKey};
 use crate::handlers::mime::MimeHeaders;
-use crate::handlers::{FileReply, Reply, RequestClock, RequestEnv, RequestPaths, access};
+use crate::handlers::{
+    FileReply, Reply, RequestClock, RequestEnv, RequestPaths, access, error_document,
+};
 use crate::http::Site;
 use crate::http::date::http_date;
 use crate::http::escape::push_path_escaped;
@@ -272,8 +274,7 @@ pub fn serve<'c>(
     let tree = site.tree();
     if let Err(status) = resolve_url_path(req.path.as_bytes(), &mut paths.url_path) {
         let located = Located::reply(Reply::error(status), DirRef::Shared(tree.base()));
-        let located =
-            crate::handlers::error_document::apply(site, req, cache, paths, clock, env, located);
+        let located = error_document::apply(site, req, cache, paths, clock, env, located);
         return finish(located, cache, &paths.fs_path);
     }
     let lookup = Lookup {
@@ -287,8 +288,7 @@ pub fn serve<'c>(
         scratch,
     } = paths;
     let located = locate(site, lookup, url_path, fs_path, scratch, cache, clock, env);
-    let located =
-        crate::handlers::error_document::apply(site, req, cache, paths, clock, env, located);
+    let located = error_document::apply(site, req, cache, paths, clock, env, located);
     finish(located, cache, &paths.fs_path)
 }
 

@@ -142,7 +142,10 @@ fn htaccess_is_applied() {
     );
     // Inherited by the subdirectory: its own file denies, the parent's ErrorDocument answers.
     let closed = server.get("/ht/closed/x.txt");
-    assert_eq!((closed.status, closed.text().as_str()), (403, "Not for you"));
+    assert_eq!(
+        (closed.status, closed.text().as_str()),
+        (403, "Not for you")
+    );
     assert_eq!(status(&server, "/denied/x.txt"), 403);
     assert_eq!(status(&server, "/denied/"), 403);
     // The files themselves are never served.
@@ -159,7 +162,10 @@ fn htaccess_is_applied() {
 fn disallowed_htaccess_directive_is_500_with_the_reason_logged() {
     let server =
         ServerGuard::start(&TestConfig::default().files("allow_override = [\"FileInfo\"]\n"));
-    server.write_doc("bad/.htaccess", "AddType text/plain .x\nDirectoryIndex x.html\n");
+    server.write_doc(
+        "bad/.htaccess",
+        "AddType text/plain .x\nDirectoryIndex x.html\n",
+    );
     server.write_doc("bad/f.txt", "f\n");
     server.write_doc("typo/.htaccess", "Optoins +Indexes\n");
     server.write_doc("typo/f.txt", "f\n");
@@ -178,7 +184,10 @@ fn disallowed_htaccess_directive_is_500_with_the_reason_logged() {
 #[test]
 fn allow_override_none_never_reads_htaccess() {
     let server = ServerGuard::start(&TestConfig::default());
-    server.write_doc("sub/.htaccess", "This is not a directive\nRequire all denied\n");
+    server.write_doc(
+        "sub/.htaccess",
+        "This is not a directive\nRequire all denied\n",
+    );
     assert_eq!(status(&server, "/sub/"), 200);
     assert_eq!(status(&server, "/sub/index.html"), 200);
     assert_eq!(status(&server, "/sub/.htaccess"), 403);
@@ -214,9 +223,7 @@ fn require_ip_and_local() {
 #[test]
 fn error_documents() {
     let cfg = TestConfig::default()
-        .files(
-            "error_document = { \"404\" = \"/errors/404.html\", \"403\" = \"Go away\" }\n",
-        )
+        .files("error_document = { \"404\" = \"/errors/404.html\", \"403\" = \"Go away\" }\n")
         .sections(
             "[[directory]]\npath = \"htdocs/private\"\nrequire = \"all denied\"\n\n\
              [[directory]]\npath = \"htdocs/moved\"\nrequire = \"all denied\"\n\
@@ -232,7 +239,10 @@ fn error_documents() {
     }
     let r = server.get("/nothing-here");
     assert_eq!((r.status, r.text().as_str()), (404, "<h1>custom</h1>\n"));
-    assert!(r.header("content-type").is_some_and(|t| t.starts_with("text/html")));
+    assert!(
+        r.header("content-type")
+            .is_some_and(|t| t.starts_with("text/html"))
+    );
     assert!(r.header("last-modified").is_some(), "{r:?}");
 
     let r = server.get("/private/f.txt");
