@@ -3,20 +3,26 @@
 //!
 //! [`resolve_url_path`] is pure (Apache 2.4.51+'s `ap_normalize_path` + `ap_unescape_url`):
 //! its output never has `.`/`..` segments, so joined to `document_root` it is always inside it
-//! lexically; only symlinks can lead elsewhere, and [`symlinks_allowed`] is the seam where the
-//! `options` decide about those. [`serve`] does the stats and picks the [`Reply`]; it never
-//! writes to the client.
+//! lexically; only symlinks can lead elsewhere, and the directory walk (`dir_walk.rs`) checks
+//! those as each directory's `options` say. [`serve`] stats the target, walks, checks
+//! `Require`, and picks the [`Reply`] (errors through `error_document.rs`); it never writes to
+//! the client.
+//!
+//! Nothing is borrowed from the file cache until the very end ([`finish`]), so an error can
+//! still be turned into its ErrorDocument, which may open another file.
 
 use std::ffi::OsStr;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use crate::config::Options;
 use crate::handlers::conditional::{self, Conditions, Etag, Stamp, Verdict};
+use crate::handlers::dir_walk::{DirRef, TargetKind, file_allowed};
 use crate::handlers::file_cache::{FileCache, FileKey};
-use crate::handlers::{FileReply, Reply, RequestClock};
+use crate::handlers::mime::MimeHeaders;
+use crate::handlers::{
+    FileReply, Reply, RequestClock, RequestEnv, RequestPaths, access, error_document,
+};
 use crate::http::Site;
 use crate::http::date::http_date;
 use crate::http::escape::push_path_escaped;
@@ -149,36 +155,6 @@ fn as_path(bytes: &[u8]) -> &Path {
     Path::new(OsStr::from_bytes(bytes))
 }
 
-/// The symlink seam (Apache's `resolve_symlink`). With FollowSymLinks nothing is checked (and
-/// no lstat is done, the point of the tuning guides' advice). Otherwise every component under
-/// the document root is lstat'ed: a symlink is refused unless SymLinksIfOwnerMatch and the
-/// link's owner owns its target. Per-directory options arrive with the document tree issue.
-pub fn symlinks_allowed(options: Options, root: &[u8], rel: &[u8]) -> io::Result<bool> {
-    if options.follow_symlinks {
-        return Ok(true);
-    }
-    let mut path = root.to_vec();
-    for comp in rel.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
-        path.push(b'/');
-        path.extend_from_slice(comp);
-        let meta = match std::fs::symlink_metadata(as_path(&path)) {
-            Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(true),
-            Err(e) => return Err(e),
-        };
-        if meta.file_type().is_symlink() {
-            if !options.symlinks_if_owner_match {
-                return Ok(false);
-            }
-            match std::fs::metadata(as_path(&path)) {
-                Ok(target) if target.uid() == meta.uid() => {}
-                _ => return Ok(false),
-            }
-        }
-    }
-    Ok(true)
-}
-
 /// The answer for a resource not served as a file: OPTIONS is answered, unknown methods get
 /// 501, GET/HEAD/POST `status` (404 missing, 403 no index, 405 POST to a file), others 405.
 fn not_a_file(method: Method, status: u16) -> Reply<'static> {
@@ -247,63 +223,183 @@ fn split_host_port(h: &str) -> (&str, Option<u16>) {
     (name, port.and_then(|p| p.parse().ok()))
 }
 
-/// Serves a request for the document tree. `url_path` and `fs_path` are scratch buffers;
-/// afterwards `url_path` holds the decoded path (for `%U`) and `fs_path` the file (for `%f`).
+/// A file chosen for the reply, not yet borrowed from the cache (its path is in `fs_path`).
+#[derive(Debug)]
+pub struct FoundFile {
+    pub key: FileKey,
+    pub status: u16,
+    pub etag: Option<Etag>,
+    pub last_modified: [u8; 29],
+    pub content_type: Option<u32>,
+    pub mime: Option<Box<MimeHeaders>>,
+}
+
+/// What the document tree decided, with the configuration that applies to it.
+#[derive(Debug)]
+pub enum Located<'s> {
+    File(FoundFile),
+    /// Anything else; for errors, `config` decides the ErrorDocument.
+    Reply {
+        reply: Reply<'static>,
+        config: DirRef<'s>,
+    },
+}
+
+impl<'s> Located<'s> {
+    fn reply(reply: Reply<'static>, config: DirRef<'s>) -> Located<'s> {
+        Located::Reply { reply, config }
+    }
+}
+
+/// One lookup in the tree: the original request, or an ErrorDocument's internal redirect.
+#[derive(Debug, Clone, Copy)]
+pub struct Lookup<'r, 'h> {
+    pub req: &'r Request<'r, 'h>,
+    pub method: Method,
+    /// False for an ErrorDocument: no conditionals.
+    pub conditional: bool,
+}
+
+/// Serves a request for the document tree. Afterwards `paths.url_path` holds the decoded path
+/// (for `%U`) and `paths.fs_path` the file (for `%f`).
 pub fn serve<'c>(
     site: &Site,
     req: &Request<'_, '_>,
     cache: &'c mut FileCache,
-    url_path: &mut Vec<u8>,
-    fs_path: &mut Vec<u8>,
+    paths: &mut RequestPaths,
     clock: RequestClock,
-    local_port: u16,
+    env: &mut RequestEnv<'_>,
 ) -> Reply<'c> {
-    fs_path.clear();
-    if let Err(status) = resolve_url_path(req.path.as_bytes(), url_path) {
-        return Reply::error(status);
+    paths.fs_path.clear();
+    let tree = site.tree();
+    if let Err(status) = resolve_url_path(req.path.as_bytes(), &mut paths.url_path) {
+        let located = Located::reply(Reply::error(status), DirRef::Shared(tree.base()));
+        let located = error_document::apply(site, req, cache, paths, clock, env, located);
+        return finish(located, cache, &paths.fs_path);
     }
-    if req.method == Method::Trace {
-        return if site.trace_enable() {
+    let lookup = Lookup {
+        req,
+        method: req.method,
+        conditional: true,
+    };
+    let RequestPaths {
+        url_path,
+        fs_path,
+        scratch,
+    } = paths;
+    let located = locate(site, lookup, url_path, fs_path, scratch, cache, clock, env);
+    let located = error_document::apply(site, req, cache, paths, clock, env, located);
+    finish(located, cache, &paths.fs_path)
+}
+
+/// The reply, borrowing the cached file at `fs_path` for a file.
+pub fn finish<'c>(located: Located<'_>, cache: &'c mut FileCache, fs_path: &[u8]) -> Reply<'c> {
+    match located {
+        Located::Reply { reply, .. } => reply,
+        Located::File(f) => match cache.get(fs_path) {
+            Some(file) => Reply::File(FileReply {
+                file,
+                status: f.status,
+                etag: f.etag,
+                last_modified: f.last_modified,
+                content_type: f.content_type,
+                mime: f.mime,
+            }),
+            None => Reply::error(500),
+        },
+    }
+}
+
+fn kind_of(meta: &io::Result<std::fs::Metadata>) -> TargetKind {
+    match meta {
+        Ok(m) if m.is_dir() => TargetKind::Dir,
+        Ok(_) => TargetKind::NotDir,
+        Err(_) => TargetKind::Missing,
+    }
+}
+
+/// Apache's request processing for one (already normalized) URL path in `url_path`: stat,
+/// directory walk (403/500), `.ht*` and `Require` (403), TRACE, then mod_dir and the core
+/// handler.
+/// The chosen file is opened into the cache (but not borrowed) and its path left in
+/// `fs_path`.
+#[allow(clippy::too_many_arguments)]
+pub fn locate<'s>(
+    site: &'s Site,
+    lookup: Lookup<'_, '_>,
+    url_path: &[u8],
+    fs_path: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    cache: &mut FileCache,
+    clock: RequestClock,
+    env: &mut RequestEnv<'_>,
+) -> Located<'s> {
+    let tree = site.tree();
+    let method = lookup.method;
+    let root = site.document_root();
+    fs_path.clear();
+    fs_path.extend_from_slice(root);
+    fs_path.extend_from_slice(url_path);
+    let stat = std::fs::metadata(as_path(fs_path));
+    let config = match tree.walk(env.htaccess, root, url_path, kind_of(&stat), scratch) {
+        Ok(c) => c,
+        Err(status) => return Located::reply(Reply::error(status), DirRef::Shared(tree.base())),
+    };
+    if is_protected_name(url_path) {
+        return Located::reply(Reply::error(403), config);
+    }
+    let client = &mut *env.client;
+    if !config.require.is_empty()
+        && !access::granted(&config.require, client.ip(), client.local.ip(), client)
+    {
+        log::error!(
+            "[client {}] AH01630: client denied by server configuration: {}",
+            client.peer,
+            String::from_utf8_lossy(fs_path)
+        );
+        return Located::reply(Reply::error(403), config);
+    }
+    if method == Method::Trace {
+        // core's TRACE handler runs after access control, whatever the target.
+        let reply = if site.trace_enable() {
             Reply::Trace
         } else {
             Reply::error(405)
         };
+        return Located::reply(reply, config);
     }
-    if is_protected_name(url_path) {
-        return Reply::error(403);
-    }
-    let root = site.document_root();
-    fs_path.extend_from_slice(root);
-    fs_path.extend_from_slice(url_path);
-    match symlinks_allowed(site.files().options, root, url_path) {
-        Ok(true) => {}
-        Ok(false) => return Reply::error(403),
-        Err(e) => return Reply::error(stat_error(&e)),
-    }
-    let mut meta = match std::fs::metadata(as_path(fs_path)) {
+    let mut meta = match stat {
         Ok(m) => m,
         Err(e) => {
             cache.remove(fs_path);
-            return match stat_error(&e) {
-                404 => not_a_file(req.method, 404),
+            let reply = match stat_error(&e) {
+                404 => not_a_file(method, 404),
                 s => Reply::error(s),
             };
+            return Located::reply(reply, config);
         }
     };
     if meta.is_dir() {
         if !url_path.ends_with(b"/") {
             if site.files().directory_slash {
-                let loc = directory_location(req, site.server_name(), local_port, url_path);
-                return Reply::Error {
+                let loc = directory_location(
+                    lookup.req,
+                    site.server_name(),
+                    client.local.port(),
+                    url_path,
+                );
+                let reply = Reply::Error {
                     status: 301,
                     location: Some(loc),
                 };
+                return Located::reply(reply, config);
             }
-            return no_index(req.method);
+            return Located::reply(no_index(method), config);
         }
         let dir_len = fs_path.len();
         let mut found = false;
-        for name in &site.files().directory_index {
+        let mut refused = None;
+        for name in &config.directory_index {
             if is_protected_name(name.as_bytes()) {
                 continue;
             }
@@ -316,6 +412,11 @@ pub fn serve<'c>(
             if let Ok(m) = std::fs::metadata(as_path(fs_path))
                 && m.is_file()
             {
+                // mod_dir's sub-request: a refused candidate is remembered, the next tried.
+                if let Err(status) = file_allowed(fs_path, config.options) {
+                    refused = Some(status);
+                    continue;
+                }
                 meta = m;
                 found = true;
                 break;
@@ -323,39 +424,50 @@ pub fn serve<'c>(
         }
         if !found {
             fs_path.truncate(dir_len);
-            return no_index(req.method);
+            let reply = match refused {
+                Some(status) => Reply::error(status),
+                None => no_index(method),
+            };
+            return Located::reply(reply, config);
         }
     } else if !meta.is_file() {
-        return Reply::error(403);
+        return Located::reply(Reply::error(403), config);
     }
-    match req.method {
+    match method {
         Method::Get | Method::Head => {}
-        m => return not_a_file(m, 405),
+        m => return Located::reply(not_a_file(m, 405), config),
     }
-    let content_type = site.mime().lookup(last_component(fs_path));
-    let file = match cache.open(fs_path, &meta, site.send_policy()) {
-        Ok(f) => f,
-        Err(e) => return Reply::error(stat_error(&e)),
+    let (content_type, mime) = if config.mime_beyond_table {
+        let headers = site.mime().headers_for(last_component(fs_path), &config);
+        (None, Some(Box::new(headers)))
+    } else {
+        (site.mime().lookup(last_component(fs_path)), None)
     };
-    match validate(site, req, &file.key, clock) {
-        Ok((status, etag, last_modified)) => Reply::File(FileReply {
-            file,
+    let key = match cache.open(fs_path, &meta, site.send_policy()) {
+        Ok(f) => f.key,
+        Err(e) => return Located::reply(Reply::error(stat_error(&e)), config),
+    };
+    match validate(site, lookup, &key, clock) {
+        Ok((status, etag, last_modified)) => Located::File(FoundFile {
+            key,
             status,
             etag,
             last_modified,
             content_type,
+            mime,
         }),
-        Err(status) => Reply::error(status),
+        Err(status) => Located::reply(Reply::error(status), config),
     }
 }
 
 /// ETag, Last-Modified and the conditional verdict (200, 304, or Err(412)) for a file.
 fn validate(
     site: &Site,
-    req: &Request<'_, '_>,
+    lookup: Lookup<'_, '_>,
     key: &FileKey,
     clock: RequestClock,
 ) -> Result<(u16, Option<Etag>, [u8; 29]), u16> {
+    let req = lookup.req;
     let stamp = Stamp {
         inode: key.ino,
         size: key.size,
@@ -371,7 +483,7 @@ fn validate(
         has_range: req.header("range").is_some(),
         get_or_head: true,
     };
-    let status = if conds.any() {
+    let status = if lookup.conditional && conds.any() {
         match conditional::evaluate(&conds, etag.as_ref().map(|e| e.as_bytes()), lm, clock.secs) {
             Verdict::Proceed => 200,
             Verdict::NotModified => 304,

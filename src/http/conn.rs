@@ -11,7 +11,8 @@
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Instant, SystemTime};
 
-use crate::handlers::{self, Reply, RequestClock};
+use crate::handlers::client::Client;
+use crate::handlers::{self, Reply, RequestClock, RequestEnv};
 use crate::http::body::{BodyDecoder, BodyError, BodyFraming, BodyReader};
 use crate::http::error::HttpError;
 use crate::http::io::{ConnIo, ReadResult};
@@ -39,6 +40,7 @@ pub fn serve_connection(
         site,
         peer,
         local,
+        client: Client::new(peer, local),
         io: ConnIo::new(&stream),
         requests: 0,
         kept_alive: 0,
@@ -68,6 +70,8 @@ struct Conn<'a, 's> {
     site: &'a Site,
     peer: SocketAddr,
     local: SocketAddr,
+    /// The client, its host names looked up at most once per connection.
+    client: Client,
     io: ConnIo<'s>,
     /// Requests answered so far.
     requests: u32,
@@ -214,6 +218,7 @@ impl<'a, 's> Conn<'a, 's> {
             location: None,
             allow: None,
             expect: raw_header(head, b"expect"),
+            recursive_error: None,
         };
         let response = Response::error(err.status, &ctx);
         let common = CommonHeaders {
@@ -293,13 +298,17 @@ impl<'a, 's> Conn<'a, 's> {
                 ));
             }
         };
+        let mut env = RequestEnv {
+            client: &mut self.client,
+            htaccess: &mut work.htaccess,
+        };
         let mut reply = handlers::handle(
             site,
             &req,
             &mut work.cache,
             &mut work.paths,
             clock,
-            self.local.port(),
+            &mut env,
         );
         if matches!(reply, Reply::Trace) && req.body != BodyFraming::None {
             reply = Reply::error(413);
@@ -400,8 +409,7 @@ impl<'a, 's> Conn<'a, 's> {
         let head_only = req.method == Method::Head;
         let (written, head_end) = match &reply {
             Reply::File(f) => {
-                let ct = f.content_type.map(|id| site.mime().content_type(id));
-                send::file_head(&mut work.out, &common, f, ct, ka);
+                send::file_head(&mut work.out, &common, f, f.content_type(site), ka);
                 let head_end = work.out.len();
                 let written = if head_only || f.status == 304 {
                     self.io.write_all(&work.out).map(|()| 0)
@@ -484,10 +492,11 @@ impl<'a, 's> Conn<'a, 's> {
         };
         let req = o.req;
         let paths = &work.paths;
+        let remote_host = self.client.log_name(self.site.http().hostname_lookups);
         let record = LogRecord {
             peer: self.peer,
             local: self.local,
-            remote_host: None,
+            remote_host,
             request_line: o.request_line,
             method: req.map_or(b"", |r| r.method_str.as_bytes()),
             url_path: match (paths.url_path.is_empty(), req) {
@@ -548,8 +557,29 @@ fn in_memory_response(site: &Site, req: &Request<'_, '_>, reply: &Reply<'_>) -> 
                 location: location.as_deref(),
                 allow: Some(site.allow()),
                 expect: None,
+                recursive_error: None,
             };
             Response::error(*status, &ctx)
+        }
+        Reply::ErrorRecursive { status, recursive } => {
+            let ctx = ErrorContext {
+                method: req.method_str,
+                location: None,
+                allow: Some(site.allow()),
+                expect: None,
+                recursive_error: Some(*recursive),
+            };
+            Response::error(*status, &ctx)
+        }
+        Reply::ErrorText { status, text } => {
+            let ctx = ErrorContext {
+                method: req.method_str,
+                allow: Some(site.allow()),
+                ..ErrorContext::default()
+            };
+            let mut r = Response::error(*status, &ctx);
+            r.body = text.as_bytes().to_vec();
+            r
         }
         Reply::File(_) => unreachable!("files are sent by send.rs"),
     }

@@ -36,6 +36,14 @@ pub fn file_head(
         out.extend_from_slice(b"Content-Length: ");
         push_u64(out, f.file.len());
         out.extend_from_slice(b"\r\n");
+        if let Some(m) = &f.mime {
+            if let Some(language) = &m.language {
+                push_header(out, "Content-Language", language.as_bytes());
+            }
+            if let Some(encoding) = &m.encoding {
+                push_header(out, "Content-Encoding", encoding.as_bytes());
+            }
+        }
     }
     keepalive::push_headers(out, ka);
     if let (true, Some(ct)) = (full, content_type) {

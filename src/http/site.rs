@@ -5,6 +5,7 @@
 use std::fs::File;
 
 use crate::config::{Config, FilesConfig, HttpConfig, ServerTokens};
+use crate::handlers::dir_walk::DirTree;
 use crate::handlers::file_cache::SendPolicy;
 use crate::handlers::mime::MimeTable;
 use crate::http::parse::Limits;
@@ -15,6 +16,7 @@ use crate::logging::access::{AccessLog, LogFormat};
 pub struct Site {
     http: HttpConfig,
     files: FilesConfig,
+    tree: DirTree,
     limits: Limits,
     document_root: Vec<u8>,
     server_name: String,
@@ -73,6 +75,7 @@ impl Site {
                 .into_bytes(),
             http,
             files: config.files.clone(),
+            tree: DirTree::new(&config.files),
             document_root,
             server_name: config.server_name.clone(),
             mime,
@@ -87,6 +90,11 @@ impl Site {
 
     pub fn files(&self) -> &FilesConfig {
         &self.files
+    }
+
+    /// The per-directory configuration of the document tree.
+    pub fn tree(&self) -> &DirTree {
+        &self.tree
     }
 
     pub fn limits(&self) -> &Limits {

@@ -81,6 +81,17 @@ pub fn test_config(root: &Path, types_config: &Path) -> Config {
                 ..Options::default()
             },
             add_type: BTreeMap::new(),
+            allow_override: AllowOverride::NONE,
+            access_file_name: vec![".htaccess".to_string()],
+            error_document: BTreeMap::new(),
+            add_language: BTreeMap::new(),
+            add_charset: BTreeMap::new(),
+            add_encoding: BTreeMap::new(),
+            add_handler: BTreeMap::new(),
+            default_language: None,
+            language_priority: Vec::new(),
+            force_language_priority: ForceLanguagePriority::default(),
+            directories: Vec::new(),
         },
         status: StatusConfig {
             extended_status: false,

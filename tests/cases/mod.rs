@@ -10,3 +10,4 @@ mod recycle;
 mod reload;
 mod requests;
 mod stop;
+mod tree;
