@@ -299,11 +299,7 @@ fn start(config: Config, mode: StartMode) -> i32 {
 fn run_single(master: &mut Master, readiness: &mut Readiness) -> i32 {
     master.announce();
     readiness.ready();
-    master
-        .board
-        .global()
-        .running_generation
-        .store(0, std::sync::atomic::Ordering::Release);
+    master.publish_generation();
     master.board.slot_starting(0, 0);
     master.board.slot_forked(0, std::process::id() as i32);
     let ctx = ChildContext {
@@ -317,6 +313,7 @@ fn run_single(master: &mut Master, readiness: &mut Readiness) -> i32 {
         credentials: None,
         single_process: true,
         vhost: master.vhost(),
+        extended_status: master.config.status.extended_status,
     };
     let code = child_main(&ctx);
     pidfile::remove(&master.config.pid_file, std::process::id());

@@ -34,4 +34,5 @@ pub mod master;
 pub mod mpm;
 pub mod net;
 pub mod scoreboard;
+pub mod status;
 pub mod sys;

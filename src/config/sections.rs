@@ -1,6 +1,8 @@
 //! The `[[directory]]`, `[[location]]`, `[[proxy]]` and `[[balancer]]` sections: each is
-//! checked key by key (so a typo is found now, not when the feature lands), then reported as
-//! "not supported yet" with the issue that brings it. They never reach the frozen `Config`.
+//! checked key by key (so a typo is found now, not when the feature lands). `[[location]]`
+//! sections (the server-status handler, `require`) become `LocationConfig`s; the others, and
+//! a location with `handler = "balancer-manager"`, are reported as "not supported yet" with
+//! the issue that brings them.
 
 use std::net::IpAddr;
 use std::ops::Range;
@@ -15,29 +17,31 @@ use super::files::{
     DEFAULT_OPTIONS, Negotiation, add_type, check_allow_override, check_negotiation,
     directory_index, options,
 };
-use super::later::{PROXY, STATUS, TREE};
+use super::later::{PROXY, TREE};
 use super::lenient::{DurationValue, Field, StringList};
+use super::types::LocationConfig;
 
 type Span = Range<usize>;
 
+/// Checks every section; returns the `[[location]]`s, in file order.
 pub fn check(
     diag: &mut Diagnostics<'_>,
     directories: Vec<Spanned<RawDirectory>>,
     locations: Vec<Spanned<RawLocation>>,
     proxies: Vec<Spanned<RawProxy>>,
     balancers: Vec<Spanned<RawBalancer>>,
-) {
+) -> Vec<LocationConfig> {
     for (i, section) in directories.into_iter().enumerate() {
         let span = section.span();
         let path = format!("directory[{i}]");
         not_yet(diag, span.clone(), &path, "[[directory]]", TREE);
         directory(diag, section.into_inner(), &path, &span);
     }
+    let mut built = Vec::new();
     for (i, section) in locations.into_iter().enumerate() {
         let span = section.span();
         let path = format!("location[{i}]");
-        not_yet(diag, span.clone(), &path, "[[location]]", STATUS);
-        location(diag, section.into_inner(), &path, &span);
+        built.extend(location(diag, section.into_inner(), &path, &span));
     }
     for (i, section) in proxies.into_iter().enumerate() {
         let span = section.span();
@@ -51,6 +55,7 @@ pub fn check(
         not_yet(diag, span.clone(), &path, "[[balancer]]", PROXY);
         balancer(diag, section.into_inner(), &path, &span);
     }
+    built
 }
 
 fn not_yet(diag: &mut Diagnostics<'_>, span: Span, key: &str, what: &str, issue: &str) {
@@ -92,7 +97,7 @@ fn directory(diag: &mut Diagnostics<'_>, raw: RawDirectory, path: &str, span: &S
     options(diag, raw.options, &key("options"), DEFAULT_OPTIONS);
     check_allow_override(diag, raw.allow_override, &key("allow_override"));
     directory_index(diag, raw.directory_index, &key("directory_index"));
-    require(diag, raw.require, &key("require"));
+    require(diag, raw.require, &key("require"), false);
     add_type(diag, raw.add_type, &key("add_type"));
     let negotiation = Negotiation {
         language_priority: raw.language_priority,
@@ -109,41 +114,86 @@ fn directory(diag: &mut Diagnostics<'_>, raw: RawDirectory, path: &str, span: &S
 
 const HANDLERS: [&str; 2] = ["server-status", "balancer-manager"];
 
-fn location(diag: &mut Diagnostics<'_>, raw: RawLocation, path: &str, span: &Span) {
+fn location(
+    diag: &mut Diagnostics<'_>,
+    raw: RawLocation,
+    path: &str,
+    span: &Span,
+) -> Option<LocationConfig> {
     let key = |name: &str| format!("{path}.{name}");
-    if let Some(v) = required(diag, raw.path, path, "path", span)
+    let errors_before = diag.errors.len();
+    let url = required(diag, raw.path, path, "path", span);
+    if let Some(v) = &url
         && !v.value.starts_with('/')
     {
         diag.invalid(
-            v.span,
+            v.span.clone(),
             &key("path"),
             "expected a URL path starting with '/'",
         );
     }
-    if let Some(v) = take(diag, raw.handler, &key("handler"))
-        && !HANDLERS.contains(&v.value.as_str())
-    {
-        let detail = format!(
-            "\"{}\" is not a handler (expected {}){}",
-            v.value,
-            one_of(&HANDLERS),
-            did_you_mean(&v.value, &HANDLERS)
-        );
-        diag.invalid(v.span, &key("handler"), detail);
+    let handler = take(diag, raw.handler, &key("handler"));
+    if let Some(v) = &handler {
+        if !HANDLERS.contains(&v.value.as_str()) {
+            let detail = format!(
+                "\"{}\" is not a handler (expected {}){}",
+                v.value,
+                one_of(&HANDLERS),
+                did_you_mean(&v.value, &HANDLERS)
+            );
+            diag.invalid(v.span.clone(), &key("handler"), detail);
+        } else if v.value == "balancer-manager" {
+            let why = format!("only \"server-status\"; the balancer manager comes with {PROXY}");
+            diag.unsupported(v.span.clone(), &key("handler"), &why);
+        }
     }
-    require(diag, raw.require, &key("require"));
+    let require = require(diag, raw.require, &key("require"), true);
+    (diag.errors.len() == errors_before).then(|| LocationConfig {
+        path: url.map(|v| v.value).unwrap_or_default(),
+        handler: handler.map(|v| v.value),
+        require,
+    })
 }
 
-/// `require` lines: Apache's `Require` providers mpmd knows, any one of which grants.
-fn require(diag: &mut Diagnostics<'_>, field: Field<StringList>, key: &str) {
+/// `require` lines: Apache's `Require` providers mpmd knows, any one of which grants. In a
+/// `[[location]]` (`in_location`), `host` is not supported yet and `not` lines are refused as
+/// Apache refuses them in its implicit `<RequireAny>` (AH01624: they could never grant).
+fn require(
+    diag: &mut Diagnostics<'_>,
+    field: Field<StringList>,
+    key: &str,
+    in_location: bool,
+) -> Vec<String> {
+    let mut lines = Vec::new();
     for line in take_list(diag, field, key)
         .map(|l| l.value)
         .unwrap_or_default()
     {
         if let Err(detail) = check_require(&line.value) {
             diag.invalid(line.span, key, detail);
+            continue;
         }
+        let first = line.value.split_whitespace().next().unwrap_or("");
+        if in_location && first == "not" {
+            diag.invalid(
+                line.span,
+                key,
+                format!(
+                    "\"{}\": a negated require line has no effect here, since any line grants \
+                     (Apache refuses it too: AH01624)",
+                    line.value
+                ),
+            );
+            continue;
+        }
+        if in_location && first == "host" {
+            let why = format!("\"host\" lines come with {TREE}");
+            diag.unsupported(line.span, key, &why);
+            continue;
+        }
+        lines.push(line.value);
     }
+    lines
 }
 
 const PROVIDERS: [&str; 5] = ["all", "local", "ip", "host", "not"];

@@ -103,7 +103,7 @@ pub fn build(
     let log = access_log(diag, raw.log, root);
     let files = files::build(diag, raw.files, root);
     let status = status(diag, raw.status);
-    sections::check(diag, raw.directory, raw.location, raw.proxy, raw.balancer);
+    let locations = sections::check(diag, raw.directory, raw.location, raw.proxy, raw.balancer);
 
     Config {
         source: source.to_path_buf(),
@@ -124,7 +124,7 @@ pub fn build(
         log,
         files,
         status,
-        locations: Vec::new(),
+        locations,
     }
 }
 

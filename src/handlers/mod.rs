@@ -1,18 +1,24 @@
 //! Request handlers: decide what to answer, never write to the client.
 //!
-//! [`handle`] is the router. Today every request goes to the document tree
-//! (`static_files`); `[[location]]` handlers (server-status) and `[[proxy]]` rules will be
-//! tried before it, in that order, and return the same [`Reply`].
+//! [`handle`] is the router: `[[location]]` sections first (their `require` lines, then their
+//! handler: server-status), then the document tree (`static_files`). `[[proxy]]` rules will
+//! come between the two. Every path returns the same [`Reply`].
 
 pub mod conditional;
 pub mod file_cache;
+pub mod location;
 pub mod mime;
+pub mod require;
 pub mod static_files;
+pub mod status;
+
+use std::net::SocketAddr;
 
 use crate::handlers::conditional::Etag;
 use crate::handlers::file_cache::{CachedFile, FileCache};
-use crate::http::Site;
 use crate::http::request::{Request, TargetForm};
+use crate::http::{Response, Site};
+use crate::scoreboard::Scoreboard;
 
 /// The request time, read once per request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +65,8 @@ pub enum Reply<'c> {
     Options,
     /// `200 message/http` echoing the request head.
     Trace,
+    /// A response built in memory by a handler (the status page; its own 405 and OPTIONS).
+    Generated(Response),
 }
 
 impl Reply<'_> {
@@ -74,6 +82,7 @@ impl Reply<'_> {
             Reply::File(f) => f.status,
             Reply::Error { status, .. } => *status,
             Reply::Options | Reply::Trace => 200,
+            Reply::Generated(r) => r.status,
         }
     }
 }
@@ -87,6 +96,17 @@ pub struct RequestPaths {
     pub fs_path: Vec<u8>,
 }
 
+/// The connection a request arrived on, as handlers need it.
+#[derive(Clone, Copy)]
+pub struct ConnContext<'a> {
+    /// The client.
+    pub peer: SocketAddr,
+    /// The address the client connected to.
+    pub local: SocketAddr,
+    /// The scoreboard, for the status handler (`None` in unit tests).
+    pub board: Option<&'a Scoreboard>,
+}
+
 /// Routes a parsed request. `cache` is the per-child file cache the reply may borrow from.
 pub fn handle<'c>(
     site: &Site,
@@ -94,7 +114,7 @@ pub fn handle<'c>(
     cache: &'c mut FileCache,
     paths: &mut RequestPaths,
     clock: RequestClock,
-    local_port: u16,
+    conn: &ConnContext<'_>,
 ) -> Reply<'c> {
     if req.target_form == TargetForm::Asterisk {
         paths.url_path.clear();
@@ -102,6 +122,26 @@ pub fn handle<'c>(
         paths.fs_path.clear();
         return Reply::Options;
     }
+    let locations = site.locations();
+    if !locations.is_empty()
+        && static_files::resolve_url_path(req.path.as_bytes(), &mut paths.url_path).is_ok()
+    {
+        let resolved = locations.resolve(&paths.url_path);
+        if let Some(lines) = resolved.require
+            && !require::allows(lines, conn.peer.ip(), conn.local.ip())
+        {
+            paths.fs_path.clear();
+            return Reply::error(403);
+        }
+        match resolved.handler {
+            Some(location::LocationHandler::ServerStatus) => {
+                paths.fs_path.clear();
+                return status::serve(site, req, conn, clock);
+            }
+            None => {}
+        }
+    }
+    let local_port = conn.local.port();
     static_files::serve(
         site,
         req,

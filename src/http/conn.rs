@@ -293,14 +293,13 @@ impl<'a, 's> Conn<'a, 's> {
                 ));
             }
         };
-        let mut reply = handlers::handle(
-            site,
-            &req,
-            &mut work.cache,
-            &mut work.paths,
-            clock,
-            self.local.port(),
-        );
+        let conn = handlers::ConnContext {
+            peer: self.peer,
+            local: self.local,
+            board: obs.scoreboard(),
+        };
+        let mut reply =
+            handlers::handle(site, &req, &mut work.cache, &mut work.paths, clock, &conn);
         if matches!(reply, Reply::Trace) && req.body != BodyFraming::None {
             reply = Reply::error(413);
         }
@@ -398,10 +397,10 @@ impl<'a, 's> Conn<'a, 's> {
             server_line: site.server_line(),
         };
         let head_only = req.method == Method::Head;
-        let (written, head_end) = match &reply {
+        let (written, head_end) = match reply {
             Reply::File(f) => {
                 let ct = f.content_type.map(|id| site.mime().content_type(id));
-                send::file_head(&mut work.out, &common, f, ct, ka);
+                send::file_head(&mut work.out, &common, &f, ct, ka);
                 let head_end = work.out.len();
                 let written = if head_only || f.status == 304 {
                     self.io.write_all(&work.out).map(|()| 0)
@@ -521,8 +520,8 @@ impl<'a, 's> Conn<'a, 's> {
     }
 }
 
-/// OPTIONS, TRACE and error replies.
-fn in_memory_response(site: &Site, req: &Request<'_, '_>, reply: &Reply<'_>) -> Response {
+/// OPTIONS, TRACE, error and generated replies.
+fn in_memory_response(site: &Site, req: &Request<'_, '_>, reply: Reply<'_>) -> Response {
     match reply {
         Reply::Options => Response::new(200).with_header("Allow", site.allow()),
         Reply::Trace => {
@@ -549,8 +548,9 @@ fn in_memory_response(site: &Site, req: &Request<'_, '_>, reply: &Reply<'_>) -> 
                 allow: Some(site.allow()),
                 expect: None,
             };
-            Response::error(*status, &ctx)
+            Response::error(status, &ctx)
         }
+        Reply::Generated(response) => response,
         Reply::File(_) => unreachable!("files are sent by send.rs"),
     }
 }
