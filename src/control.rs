@@ -30,10 +30,12 @@ pub fn execute(invocation: Invocation) -> i32 {
         }
         Command::Version => {
             println!("Server version: {}", server_description());
+            println!("Server built:   {}", crate::status::SERVER_BUILT);
             0
         }
         Command::Settings => {
             println!("Server version: {}", server_description());
+            println!("Server built:   {}", crate::status::SERVER_BUILT);
             println!("Server MPMs:    prefork (worker and event: not built yet)");
             println!("Architecture:   {}-bit", usize::BITS);
             println!(" -D MAX_SERVER_LIMIT=200000");
@@ -45,6 +47,10 @@ pub fn execute(invocation: Invocation) -> i32 {
                 eprintln!("Syntax OK");
                 0
             }
+            None => 1,
+        },
+        Command::ShowStatus => match load(path) {
+            Some(config) => crate::status_command::run(&config),
             None => 1,
         },
         Command::Signal(verb) => signal_running(path, verb),

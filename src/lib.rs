@@ -35,4 +35,5 @@ pub mod mpm;
 pub mod net;
 pub mod scoreboard;
 pub mod status;
+pub mod status_command;
 pub mod sys;

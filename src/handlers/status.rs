@@ -39,8 +39,9 @@ pub fn requested_name(host: Option<&str>, server_name: &str) -> String {
     name.to_ascii_lowercase()
 }
 
-/// The moment of the request, in the forms the outputs print.
-fn moment(snapshot: &Snapshot, now_us: u64) -> Moment {
+/// The moment of a request (or of `mpmd -S`), in the forms the outputs print: local times
+/// and `/proc/loadavg`.
+pub fn moment(snapshot: &Snapshot, now_us: u64) -> Moment {
     let format = |us: u64| {
         let secs = (us / 1_000_000) as i64;
         status::apache_time(&local_time(secs), &zone_abbreviation(secs))

@@ -293,6 +293,9 @@ impl<'a, 's> Conn<'a, 's> {
                 ));
             }
         };
+        // Apache marks the slot W as soon as the request is read, before the handler runs
+        // (so a status page shows its own slot as W).
+        obs.phase(Phase::Writing);
         let conn = handlers::ConnContext {
             peer: self.peer,
             local: self.local,
@@ -390,7 +393,6 @@ impl<'a, 's> Conn<'a, 's> {
             self.kept_alive += 1;
         }
 
-        obs.phase(Phase::Writing);
         let out_before = self.io.bytes_out;
         let common = CommonHeaders {
             date: work.dates.get(clock.secs),

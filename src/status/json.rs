@@ -94,7 +94,8 @@ pub fn render(snapshot: &Snapshot, info: &ServerInfo, moment: &Moment) -> String
         .num("thread_limit", gl.thread_limit)
         .num("max_daemons", gl.max_daemons)
         .num("threads_per_child", gl.threads_per_child);
-    let [l1, l5, l15] = moment.load.map(f64::from);
+    // f32's shortest form: `3.85`, not the f64 widening `3.8499999046325684`.
+    let [l1, l5, l15] = moment.load;
     let _ = write!(server.key("load"), "[{l1},{l5},{l15}]");
     server.close();
 

@@ -105,7 +105,7 @@ pub fn render(snapshot: &Snapshot, info: &ServerInfo, moment: &Moment) -> String
     e.sample("mpmd_generation", &[("type", "mpm")], gl.running_generation);
     e.family("mpmd_load", "gauge", "System load average.");
     for (interval, load) in ["1m", "5m", "15m"].iter().zip(moment.load) {
-        e.sample("mpmd_load", &[("interval", interval)], f64::from(load));
+        e.sample("mpmd_load", &[("interval", interval)], load);
     }
     if gl.extended_status {
         server_totals(&mut e, snapshot, &t);
