@@ -377,6 +377,7 @@ fn pid_key(out: &mut String, snapshot: &Snapshot, t: &Tally) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::status::checks::check_html;
     use crate::status::tally::tests::prefork;
 
     fn info() -> ServerInfo {
@@ -482,5 +483,21 @@ mod tests {
             "{page}"
         );
         assert!(page.contains("<code>extended_status = true</code>"));
+    }
+
+    #[test]
+    fn every_variant_is_well_formed_html() {
+        let mut s = busy_snapshot();
+        s.workers[1].request = b"GET /<script>&x=\"</td> HTTP/1.1".to_vec();
+        s.workers[1].client = b"<evil>".to_vec();
+        s.global.max_workers_reached = true;
+        for (extended, notable) in [(true, false), (true, true), (false, false)] {
+            s.global.extended_status = extended;
+            let page = render(&s, &info(), &moment(s.global.restart_time_us + 1), notable);
+            let tags = check_html(&page).unwrap_or_else(|e| panic!("{e}\n{page}"));
+            assert_eq!(tags.first().map(String::as_str), Some("html"));
+            assert!(tags.iter().any(|t| t == "pre"));
+            assert_eq!(tags.iter().any(|t| t == "table"), extended && !notable);
+        }
     }
 }

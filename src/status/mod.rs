@@ -15,6 +15,8 @@
 
 pub mod apr_format;
 pub mod auto;
+#[cfg(test)]
+mod checks;
 pub mod html;
 pub mod json;
 pub mod metrics;
