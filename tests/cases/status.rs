@@ -45,17 +45,22 @@ pub fn auto_value(body: &str, key: &str) -> String {
 }
 
 /// A top-level or nested integer field of the `?json` body, by name (first occurrence).
+/// The start of a long body, for failure messages.
+pub fn head(body: &str) -> &str {
+    &body[..body.len().min(900)]
+}
+
 pub fn json_number(body: &str, key: &str) -> u64 {
     let needle = format!("\"{key}\":");
     let at = body
         .find(&needle)
-        .unwrap_or_else(|| panic!("no {key} in {body}"));
+        .unwrap_or_else(|| panic!("no {key} in {}", head(body)));
     body[at + needle.len()..]
         .chars()
         .take_while(char::is_ascii_digit)
         .collect::<String>()
         .parse()
-        .unwrap_or_else(|_| panic!("{key} is not a number in {body}"))
+        .unwrap_or_else(|_| panic!("{key} is not a number in {}", head(body)))
 }
 
 #[test]
@@ -161,7 +166,11 @@ fn html_json_metrics_and_query_options() {
     let json = server.get("/server-status?json");
     assert_eq!(json.header("content-type"), Some("application/json"));
     let text = json.text();
-    assert!(text.starts_with("{\"schema\":1,\"server\":{"), "{text}");
+    assert!(
+        text.starts_with("{\"schema\":1,\"server\":{"),
+        "{}",
+        head(&text)
+    );
     assert_eq!(text.matches("\"state\":").count(), 256, "every worker slot");
 
     let metrics = server.get("/server-status?metrics");
@@ -247,7 +256,11 @@ fn slot_totals_survive_child_replacement() {
         body = server.get("/server-status?json").text();
         json_number(&body, "accesses") >= 10
     });
-    assert!(counted, "slot totals lost with their children: {body}");
+    assert!(
+        counted,
+        "slot totals lost with their children: {}",
+        head(&body)
+    );
 }
 
 #[test]
@@ -258,12 +271,17 @@ fn graceful_keeps_counters_and_restart_time_hup_resets_them() {
     for _ in 0..40 {
         assert_eq!(server.get("/index.html").status, 200);
     }
-    let before = server.get("/server-status?json").text();
+    // A child counts a request after answering it: wait until the 40 are in.
+    let mut before = String::new();
+    let counted = wait_until(START_DEADLINE, || {
+        before = server.get("/server-status?json").text();
+        json_number(&before, "accesses") >= 40
+    });
+    assert!(counted, "{}", head(&before));
     let (accesses, restart) = (
         json_number(&before, "accesses"),
         json_number(&before, "restart_time_us"),
     );
-    assert!(accesses >= 40, "{before}");
 
     server.signal(Signal::SIGUSR1);
     let replaced = wait_until(START_DEADLINE, || {
@@ -272,11 +290,21 @@ fn graceful_keeps_counters_and_restart_time_hup_resets_them() {
     });
     assert!(replaced, "old children still there after USR1");
     let after = server.get("/server-status?json").text();
-    assert_eq!(json_number(&after, "restart_time_us"), restart, "{after}");
-    assert!(json_number(&after, "accesses") > accesses, "{after}");
+    assert_eq!(
+        json_number(&after, "restart_time_us"),
+        restart,
+        "{}",
+        head(&after)
+    );
+    assert!(
+        json_number(&after, "accesses") > accesses,
+        "{}",
+        head(&after)
+    );
     assert!(
         after.contains("\"generations\":{\"config\":2,\"mpm\":1,"),
-        "{after}"
+        "{}",
+        head(&after)
     );
     let auto = server.get("/server-status?auto").text();
     assert_eq!(auto_value(&auto, "ParentServerMPMGeneration"), "1");
@@ -294,12 +322,17 @@ fn graceful_keeps_counters_and_restart_time_hup_resets_them() {
     });
     assert!(served, "not serving after HUP");
     let reset = server.get("/server-status?json").text();
-    assert!(json_number(&reset, "restart_time_us") > restart, "{reset}");
+    assert!(
+        json_number(&reset, "restart_time_us") > restart,
+        "{}",
+        head(&reset)
+    );
     assert!(
         json_number(&reset, "accesses") < 10,
-        "not reset by HUP: {reset}"
+        "not reset by HUP: {}",
+        head(&reset)
     );
-    assert!(reset.contains("\"mpm\":2,"), "{reset}");
+    assert!(reset.contains("\"mpm\":2,"), "{}", head(&reset));
 }
 
 #[test]
