@@ -3,8 +3,6 @@
 
 /// Byte ranges, `buffered_logs`.
 pub const TREE: &str = "issue #3, \"HTTP/1.1 and document tree\"";
-/// `[[location]]` and the server-status handler.
-pub const STATUS: &str = "issue #4, \"status page\"";
 /// `mpm.module = "worker"` or `"event"`.
 pub const THREADS: &str = "issue #5, \"worker and event MPMs\"";
 /// `[[proxy]]`, `[[balancer]]`.

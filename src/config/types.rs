@@ -409,5 +409,5 @@ pub struct LocationConfig {
     /// URL prefix.
     pub path: String,
     pub handler: Option<String>,
-    pub require: Vec<String>,
+    pub require: Vec<RequireLine>,
 }

@@ -108,7 +108,7 @@ pub fn build(
         docroot_as_written: &docroot_as_written,
         document_root: &files.document_root,
     };
-    files.directories = sections::check(
+    let (directories, locations) = sections::check(
         diag,
         raw.directory,
         raw.location,
@@ -116,6 +116,7 @@ pub fn build(
         raw.balancer,
         &base,
     );
+    files.directories = directories;
 
     Config {
         source: source.to_path_buf(),
@@ -136,7 +137,7 @@ pub fn build(
         log,
         files,
         status,
-        locations: Vec::new(),
+        locations,
     }
 }
 

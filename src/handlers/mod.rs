@@ -1,9 +1,9 @@
 //! Request handlers: decide what to answer, never write to the client.
 //!
-//! [`handle`] is the router. Today every request goes to the document tree
-//! (`static_files`, with `dir_walk` for per-directory configuration, `access` for `Require`,
-//! `error_document` for ErrorDocument); `[[location]]` handlers (server-status) and
-//! `[[proxy]]` rules will be tried before it, in that order, and return the same [`Reply`].
+//! [`handle`] is the router: `[[location]]` sections first (their `require` lines, then their
+//! handler: server-status), then the document tree (`static_files`, with `dir_walk` for
+//! per-directory configuration, `access` for `Require`, `error_document` for ErrorDocument).
+//! `[[proxy]]` rules will come between the two. Every path returns the same [`Reply`].
 
 pub mod access;
 pub mod client;
@@ -13,16 +13,21 @@ pub mod error_document;
 pub mod file_cache;
 pub mod htaccess;
 pub mod htaccess_cache;
+pub mod location;
 pub mod mime;
 pub mod static_files;
+pub mod status;
+
+use std::net::SocketAddr;
 
 use crate::handlers::client::Client;
 use crate::handlers::conditional::Etag;
 use crate::handlers::file_cache::{CachedFile, FileCache};
 use crate::handlers::htaccess_cache::HtaccessCache;
 use crate::handlers::mime::MimeHeaders;
-use crate::http::Site;
 use crate::http::request::{Request, TargetForm};
+use crate::http::{Response, Site};
+use crate::scoreboard::Scoreboard;
 
 /// The request time, read once per request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +92,8 @@ pub enum Reply<'c> {
     Options,
     /// `200 message/http` echoing the request head.
     Trace,
+    /// A response built in memory by a handler (the status page; its own 405 and OPTIONS).
+    Generated(Response),
 }
 
 impl Reply<'_> {
@@ -104,6 +111,7 @@ impl Reply<'_> {
             | Reply::ErrorText { status, .. }
             | Reply::ErrorRecursive { status, .. } => *status,
             Reply::Options | Reply::Trace => 200,
+            Reply::Generated(r) => r.status,
         }
     }
 }
@@ -120,12 +128,24 @@ pub struct RequestPaths {
 }
 
 /// Per-connection and per-child state a request may use beyond the file cache.
-#[derive(Debug)]
 pub struct RequestEnv<'a> {
     /// The client, with its host names cached for the connection.
     pub client: &'a mut Client,
     /// Parsed `.htaccess` files (per child).
     pub htaccess: &'a mut HtaccessCache,
+    /// The scoreboard, for the status handler (`None` in unit tests).
+    pub board: Option<&'a Scoreboard>,
+}
+
+/// The connection a request arrived on, as handlers need it.
+#[derive(Clone, Copy)]
+pub struct ConnContext<'a> {
+    /// The client.
+    pub peer: SocketAddr,
+    /// The address the client connected to.
+    pub local: SocketAddr,
+    /// The scoreboard, for the status handler (`None` in unit tests).
+    pub board: Option<&'a Scoreboard>,
 }
 
 /// Routes a parsed request. `cache` is the per-child file cache the reply may borrow from.
@@ -142,6 +162,32 @@ pub fn handle<'c>(
         paths.url_path.push(b'*');
         paths.fs_path.clear();
         return Reply::Options;
+    }
+    let locations = site.locations();
+    if !locations.is_empty()
+        && static_files::resolve_url_path(req.path.as_bytes(), &mut paths.url_path).is_ok()
+    {
+        let resolved = locations.resolve(&paths.url_path);
+        if let Some(lines) = resolved.require {
+            let (peer, local) = (env.client.ip(), env.client.local.ip());
+            if !access::granted(lines, peer, local, env.client) {
+                log::error!("client denied by server configuration: {}", req.path);
+                paths.fs_path.clear();
+                return Reply::error(403);
+            }
+        }
+        match resolved.handler {
+            Some(location::LocationHandler::ServerStatus) => {
+                paths.fs_path.clear();
+                let conn = ConnContext {
+                    peer: env.client.peer,
+                    local: env.client.local,
+                    board: env.board,
+                };
+                return status::serve(site, req, &conn, clock);
+            }
+            None => {}
+        }
     }
     static_files::serve(site, req, cache, paths, clock, env)
 }

@@ -298,9 +298,13 @@ impl<'a, 's> Conn<'a, 's> {
                 ));
             }
         };
+        // Apache marks the slot W as soon as the request is read, before the handler runs
+        // (so a status page shows its own slot as W).
+        obs.phase(Phase::Writing);
         let mut env = RequestEnv {
             client: &mut self.client,
             htaccess: &mut work.htaccess,
+            board: obs.scoreboard(),
         };
         let mut reply = handlers::handle(
             site,
@@ -400,16 +404,15 @@ impl<'a, 's> Conn<'a, 's> {
             self.kept_alive += 1;
         }
 
-        obs.phase(Phase::Writing);
         let out_before = self.io.bytes_out;
         let common = CommonHeaders {
             date: work.dates.get(clock.secs),
             server_line: site.server_line(),
         };
         let head_only = req.method == Method::Head;
-        let (written, head_end) = match &reply {
+        let (written, head_end) = match reply {
             Reply::File(f) => {
-                send::file_head(&mut work.out, &common, f, f.content_type(site), ka);
+                send::file_head(&mut work.out, &common, &f, f.content_type(site), ka);
                 let head_end = work.out.len();
                 let written = if head_only || f.status == 304 {
                     self.io.write_all(&work.out).map(|()| 0)
@@ -530,8 +533,8 @@ impl<'a, 's> Conn<'a, 's> {
     }
 }
 
-/// OPTIONS, TRACE and error replies.
-fn in_memory_response(site: &Site, req: &Request<'_, '_>, reply: &Reply<'_>) -> Response {
+/// OPTIONS, TRACE, error and generated replies.
+fn in_memory_response(site: &Site, req: &Request<'_, '_>, reply: Reply<'_>) -> Response {
     match reply {
         Reply::Options => Response::new(200).with_header("Allow", site.allow()),
         Reply::Trace => {
@@ -559,7 +562,7 @@ fn in_memory_response(site: &Site, req: &Request<'_, '_>, reply: &Reply<'_>) -> 
                 expect: None,
                 recursive_error: None,
             };
-            Response::error(*status, &ctx)
+            Response::error(status, &ctx)
         }
         Reply::ErrorRecursive { status, recursive } => {
             let ctx = ErrorContext {
@@ -567,9 +570,9 @@ fn in_memory_response(site: &Site, req: &Request<'_, '_>, reply: &Reply<'_>) -> 
                 location: None,
                 allow: Some(site.allow()),
                 expect: None,
-                recursive_error: Some(*recursive),
+                recursive_error: Some(recursive),
             };
-            Response::error(*status, &ctx)
+            Response::error(status, &ctx)
         }
         Reply::ErrorText { status, text } => {
             let ctx = ErrorContext {
@@ -577,10 +580,11 @@ fn in_memory_response(site: &Site, req: &Request<'_, '_>, reply: &Reply<'_>) -> 
                 allow: Some(site.allow()),
                 ..ErrorContext::default()
             };
-            let mut r = Response::error(*status, &ctx);
-            r.body = text.as_bytes().to_vec();
+            let mut r = Response::error(status, &ctx);
+            r.body = text.into_bytes();
             r
         }
+        Reply::Generated(response) => response,
         Reply::File(_) => unreachable!("files are sent by send.rs"),
     }
 }

@@ -7,6 +7,7 @@ use std::fs::File;
 use crate::config::{Config, FilesConfig, HttpConfig, ServerTokens};
 use crate::handlers::dir_walk::DirTree;
 use crate::handlers::file_cache::SendPolicy;
+use crate::handlers::location::Locations;
 use crate::handlers::mime::MimeTable;
 use crate::http::parse::Limits;
 use crate::logging::access::{AccessLog, LogFormat};
@@ -24,6 +25,7 @@ pub struct Site {
     mime: MimeTable,
     allow: String,
     access_log: Option<AccessLog>,
+    locations: Locations,
 }
 
 /// The product token for `server_tokens` (`mpmd/<version> (Unix)` ... `mpmd`).
@@ -81,6 +83,7 @@ impl Site {
             mime,
             allow: allow.to_string(),
             access_log: access_log.map(|file| AccessLog::new(format, file)),
+            locations: Locations::from_config(&config.locations)?,
         })
     }
 
@@ -137,6 +140,11 @@ impl Site {
 
     pub fn access_log(&self) -> Option<&AccessLog> {
         self.access_log.as_ref()
+    }
+
+    /// The `[[location]]` sections.
+    pub fn locations(&self) -> &Locations {
+        &self.locations
     }
 }
 

@@ -40,6 +40,24 @@ pub fn local_time(epoch_secs: i64) -> LocalTime {
     }
 }
 
+/// The local time zone's abbreviation at `epoch_secs` (`%Z`: `UTC`, `CEST`, ...); `UTC` if the
+/// C library has none.
+pub fn zone_abbreviation(epoch_secs: i64) -> String {
+    let t: libc::time_t = epoch_secs as libc::time_t;
+    // SAFETY: as in `local_time`; `tm_zone`, when not null, points to a NUL-terminated string
+    // owned by the C library that stays valid at least until the next tz change, and it is
+    // copied before this function returns.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&t, &mut tm).is_null() || tm.tm_zone.is_null() {
+            return "UTC".to_string();
+        }
+        std::ffi::CStr::from_ptr(tm.tm_zone)
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
 fn utc(epoch_secs: i64) -> LocalTime {
     let days = epoch_secs.div_euclid(86_400);
     let rem = epoch_secs.rem_euclid(86_400);
@@ -76,6 +94,12 @@ mod tests {
         let t = utc(1_795_248_960); // 2026-11-21 08:16:00 UTC, a Saturday
         assert_eq!((t.year, t.month, t.day), (2026, 11, 21));
         assert_eq!((t.hour, t.minute, t.second, t.weekday), (8, 16, 0, 6));
+    }
+
+    #[test]
+    fn zone_has_a_name() {
+        let zone = zone_abbreviation(1_795_251_360);
+        assert!(!zone.is_empty() && zone.len() < 16, "{zone:?}");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! One module per topic of the prefork foundation (issue 2).
+//! One module per topic: the prefork foundation (issue 2), the status page (issue 4).
 
 mod config_errors;
 mod crash;
@@ -9,5 +9,7 @@ mod ramp;
 mod recycle;
 mod reload;
 mod requests;
+mod status;
+mod status_tools;
 mod stop;
 mod tree;

@@ -99,6 +99,33 @@ fn defaults_equal_the_spec() {
     assert!(c.locations.is_empty());
 }
 
+#[test]
+fn locations_are_kept_in_file_order() {
+    let loaded = ok(r#"
+[[location]]
+path = "/server-status"
+handler = "server-status"
+require = ["local", "ip 10.1 ::1"]
+[[location]]
+path = "/private"
+require = "all denied"
+"#);
+    let l = &loaded.config.locations;
+    assert_eq!(l.len(), 2);
+    assert_eq!(l[0].path, "/server-status");
+    assert_eq!(l[0].handler.as_deref(), Some("server-status"));
+    let parsed = |lines: &[&str]| -> Vec<crate::config::RequireLine> {
+        lines
+            .iter()
+            .map(|l| crate::config::directives::parse_require(l).unwrap())
+            .collect()
+    };
+    assert_eq!(l[0].require, parsed(&["local", "ip 10.1 ::1"]));
+    assert_eq!(l[1].path, "/private");
+    assert_eq!(l[1].handler, None);
+    assert_eq!(l[1].require, parsed(&["all denied"]));
+}
+
 /// Explicit defaults of keys whose features come later are accepted.
 #[test]
 fn defaults_of_later_features_are_accepted() {
