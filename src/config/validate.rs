@@ -101,9 +101,22 @@ pub fn build(
     let mpm = mpm(diag, raw.mpm, retained);
     let http = http(diag, raw.http, root);
     let log = access_log(diag, raw.log, root);
-    let files = files::build(diag, raw.files, root);
+    let (mut files, docroot_as_written) = files::build(diag, raw.files, root);
     let status = status(diag, raw.status);
-    sections::check(diag, raw.directory, raw.location, raw.proxy, raw.balancer);
+    let base = sections::PathBase {
+        server_root: root,
+        docroot_as_written: &docroot_as_written,
+        document_root: &files.document_root,
+    };
+    let (directories, locations) = sections::check(
+        diag,
+        raw.directory,
+        raw.location,
+        raw.proxy,
+        raw.balancer,
+        &base,
+    );
+    files.directories = directories;
 
     Config {
         source: source.to_path_buf(),
@@ -124,7 +137,7 @@ pub fn build(
         log,
         files,
         status,
-        locations: Vec::new(),
+        locations,
     }
 }
 
@@ -377,19 +390,13 @@ fn http(diag: &mut Diagnostics<'_>, raw: RawHttp, root: &Path) -> HttpConfig {
     );
     let limit_request_body = take(diag, raw.limit_request_body, "http.limit_request_body")
         .map_or(1_073_741_824, |v| v.value);
-    let hostname_lookups = match keyword_val(
+    let hostname_lookups = keyword(
         diag,
         raw.hostname_lookups,
         "http.hostname_lookups",
         parse_hostname_lookups,
-    ) {
-        Some(v) if v.value != HostnameLookups::Off => {
-            diag.unsupported(v.span, "http.hostname_lookups", "only \"off\"");
-            v.value
-        }
-        Some(v) => v.value,
-        None => HostnameLookups::Off,
-    };
+        HostnameLookups::Off,
+    );
     let enable_sendfile = flag(diag, raw.enable_sendfile, "http.enable_sendfile", false);
     let enable_mmap = flag(diag, raw.enable_mmap, "http.enable_mmap", true);
     let file_etag = file_etag(diag, raw.file_etag);

@@ -11,8 +11,9 @@
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Instant, SystemTime};
 
+use crate::handlers::client::Client;
 use crate::handlers::range::RangeLimits;
-use crate::handlers::{self, Reply, RequestClock};
+use crate::handlers::{self, Reply, RequestClock, RequestEnv};
 use crate::http::body::{BodyDecoder, BodyError, BodyFraming, BodyReader};
 use crate::http::error::HttpError;
 use crate::http::framing;
@@ -42,6 +43,7 @@ pub fn serve_connection(
         site,
         peer,
         local,
+        client: Client::new(peer, local),
         io: ConnIo::new(&stream),
         requests: 0,
         kept_alive: 0,
@@ -71,6 +73,8 @@ struct Conn<'a, 's> {
     site: &'a Site,
     peer: SocketAddr,
     local: SocketAddr,
+    /// The client, its host names looked up at most once per connection.
+    client: Client,
     io: ConnIo<'s>,
     /// Requests answered so far.
     requests: u32,
@@ -236,6 +240,7 @@ impl<'a, 's> Conn<'a, 's> {
             location: None,
             allow: None,
             expect: raw_header(head, b"expect"),
+            recursive_error: None,
         };
         let response = Response::error(err.status, &ctx);
         let common = CommonHeaders {
@@ -315,13 +320,21 @@ impl<'a, 's> Conn<'a, 's> {
                 ));
             }
         };
+        // Apache marks the slot W as soon as the request is read, before the handler runs
+        // (so a status page shows its own slot as W).
+        obs.phase(Phase::Writing);
+        let mut env = RequestEnv {
+            client: &mut self.client,
+            htaccess: &mut work.htaccess,
+            board: obs.scoreboard(),
+        };
         let mut reply = handlers::handle(
             site,
             &req,
             &mut work.cache,
             &mut work.paths,
             clock,
-            self.local.port(),
+            &mut env,
         );
         if matches!(reply, Reply::Trace) && req.body != BodyFraming::None {
             reply = Reply::error(413);
@@ -415,25 +428,24 @@ impl<'a, 's> Conn<'a, 's> {
         let ka = framed.ka;
         self.kept_alive += framed.keepalives_used;
 
-        obs.phase(Phase::Writing);
         let out_before = self.io.bytes_out;
         let common = CommonHeaders {
             date: work.dates.get(clock.secs),
             server_line: site.server_line(),
         };
-        let (written, head_end) = match &reply {
+        let (written, head_end) = match reply {
             Reply::File(f) => {
                 let meta = BodyMeta {
-                    content_type: f.content_type.map(|id| site.mime().content_type(id)),
+                    content_type: f.content_type(site),
                     accept_ranges: RangeLimits::with_max_ranges(http.max_ranges).accept_ranges(),
                     boundary: site.multipart_boundary(),
                 };
-                send::file_head(&mut work.out, &common, f, &meta, framed, head_only);
+                send::file_head(&mut work.out, &common, &f, &meta, framed, head_only);
                 let head_end = work.out.len();
                 let written = send::send_file_reply(
                     &mut self.io,
                     &work.out,
-                    f,
+                    &f,
                     &meta,
                     framed,
                     head_only,
@@ -445,7 +457,7 @@ impl<'a, 's> Conn<'a, 's> {
             Reply::Page(p) => {
                 let boundary = site.multipart_boundary();
                 let (body_len, head_end) =
-                    send::page_response(&mut work.out, &common, p, boundary, framed, head_only);
+                    send::page_response(&mut work.out, &common, &p, boundary, framed, head_only);
                 (self.io.write_all(&work.out).map(|()| body_len), head_end)
             }
             other => {
@@ -535,10 +547,11 @@ impl<'a, 's> Conn<'a, 's> {
         let utc_offset = work.tz.get(o.clock.secs);
         let req = o.req;
         let paths = &work.paths;
+        let remote_host = self.client.log_name(self.site.http().hostname_lookups);
         let record = LogRecord {
             peer: self.peer,
             local: self.local,
-            remote_host: None,
+            remote_host,
             request_line: o.request_line,
             method: req.map_or(b"", |r| r.method_str.as_bytes()),
             url_path: match (paths.url_path.is_empty(), req) {
@@ -574,8 +587,8 @@ impl<'a, 's> Conn<'a, 's> {
     }
 }
 
-/// OPTIONS, TRACE and error replies.
-fn in_memory_response(site: &Site, req: &Request<'_, '_>, reply: &Reply<'_>) -> Response {
+/// OPTIONS, TRACE, error and generated replies.
+fn in_memory_response(site: &Site, req: &Request<'_, '_>, reply: Reply<'_>) -> Response {
     match reply {
         Reply::Options => Response::new(200).with_header("Allow", site.allow()),
         Reply::Trace => {
@@ -601,9 +614,31 @@ fn in_memory_response(site: &Site, req: &Request<'_, '_>, reply: &Reply<'_>) -> 
                 location: location.as_deref(),
                 allow: Some(site.allow()),
                 expect: None,
+                recursive_error: None,
             };
-            Response::error(*status, &ctx)
+            Response::error(status, &ctx)
         }
+        Reply::ErrorRecursive { status, recursive } => {
+            let ctx = ErrorContext {
+                method: req.method_str,
+                location: None,
+                allow: Some(site.allow()),
+                expect: None,
+                recursive_error: Some(recursive),
+            };
+            Response::error(status, &ctx)
+        }
+        Reply::ErrorText { status, text } => {
+            let ctx = ErrorContext {
+                method: req.method_str,
+                allow: Some(site.allow()),
+                ..ErrorContext::default()
+            };
+            let mut r = Response::error(status, &ctx);
+            r.body = text.into_bytes();
+            r
+        }
+        Reply::Generated(response) => response,
         Reply::File(_) | Reply::Page(_) => unreachable!("files and pages are sent by send.rs"),
     }
 }

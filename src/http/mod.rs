@@ -76,4 +76,9 @@ pub trait ConnObserver {
     /// connections): the next response carries `Connection: close` and the connection ends
     /// after it.
     fn stopping(&self) -> bool;
+    /// The scoreboard, for handlers that report on it (`server-status`); `None` where there
+    /// is none (unit tests).
+    fn scoreboard(&self) -> Option<&crate::scoreboard::Scoreboard> {
+        None
+    }
 }

@@ -182,6 +182,8 @@ pub struct ErrorContext<'a> {
     pub allow: Option<&'a str>,
     /// The Expect value the client sent (417).
     pub expect: Option<&'a [u8]>,
+    /// The status an ErrorDocument failed with, mentioned at the end of the page.
+    pub recursive_error: Option<u16>,
 }
 
 /// Appends Apache 2.4's built-in error document for `status` (ServerSignature Off).
@@ -251,6 +253,15 @@ pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
             b"<p>The server encountered an internal error or\nmisconfiguration and was unable to complete\nyour request.</p>\n<p>Please contact the server administrator at \n [no address given] to inform them of the time this error occurred,\n and the actions you performed just before this error.</p>\n<p>More information about this error may be available\nin the server error log.</p>\n",
         ),
     }
+    if let Some(recursive) = ctx.recursive_error {
+        out.extend_from_slice(b"<p>Additionally, a ");
+        push_u64(out, u64::from(recursive));
+        out.push(b' ');
+        out.extend_from_slice(reason(recursive).as_bytes());
+        out.extend_from_slice(
+            b"\nerror was encountered while trying to use an ErrorDocument to handle the request.</p>\n",
+        );
+    }
     out.extend_from_slice(b"</body></html>\n");
 }
 
@@ -267,6 +278,7 @@ mod tests {
                 location,
                 allow: None,
                 expect: Some(b"tea<pot>"),
+                recursive_error: None,
             },
             &mut out,
         );
@@ -348,6 +360,7 @@ mod tests {
                 location: None,
                 allow: Some("GET,HEAD"),
                 expect: None,
+                recursive_error: None,
             },
         );
         let common = CommonHeaders {
@@ -365,6 +378,22 @@ mod tests {
                  Allow: GET,HEAD\r\nContent-Length: {want_len}\r\nContent-Type: text/html; charset=iso-8859-1\r\n\r\n"
             )
         );
+    }
+
+    #[test]
+    fn failed_error_document_is_mentioned() {
+        let mut out = Vec::new();
+        let ctx = ErrorContext {
+            method: "GET",
+            recursive_error: Some(404),
+            ..ErrorContext::default()
+        };
+        error_page(403, &ctx, &mut out);
+        assert!(String::from_utf8(out).unwrap().ends_with(
+            "<p>You don't have permission to access this resource.</p>\n<p>Additionally, a 404 \
+             Not Found\nerror was encountered while trying to use an ErrorDocument to handle the \
+             request.</p>\n</body></html>\n"
+        ));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::cell::RefCell;
 
 use crate::handlers::RequestPaths;
 use crate::handlers::file_cache::FileCache;
+use crate::handlers::htaccess_cache::HtaccessCache;
 use crate::http::date::DateCache;
 
 /// First size of the read buffer; it grows (up to the head limit) only for huge heads.
@@ -131,6 +132,7 @@ pub struct Work {
     pub log_line: Vec<u8>,
     pub paths: RequestPaths,
     pub cache: FileCache,
+    pub htaccess: HtaccessCache,
     pub dates: DateCache,
     pub tz: TzCache,
 }

@@ -39,23 +39,31 @@ fn push_multipart_type(out: &mut Vec<u8>, boundary: &str) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// Content-Range (one range) or the multipart Content-Length (several, when known) and the
-/// keep-alive / framing / type headers that close every ranged head.
-fn push_ranged_tail(
-    out: &mut Vec<u8>,
-    ranges: &[ByteRange],
-    total: u64,
-    meta: &BodyMeta<'_>,
-    framed: Framed,
-) {
+/// Content-Language and Content-Encoding, when the directory's mod_mime settings give them.
+fn push_mime_headers(out: &mut Vec<u8>, f: &FileReply<'_>) {
+    if let Some(m) = &f.mime {
+        if let Some(language) = &m.language {
+            push_header(out, "Content-Language", language.as_bytes());
+        }
+        if let Some(encoding) = &m.encoding {
+            push_header(out, "Content-Encoding", encoding.as_bytes());
+        }
+    }
+}
+
+/// The multipart Content-Length (several ranges, when known), the file's mod_mime headers
+/// and the keep-alive / framing / type headers that close every ranged head.
+fn push_ranged_tail(out: &mut Vec<u8>, f: &FileReply<'_>, meta: &BodyMeta<'_>, framed: Framed) {
+    let ranges = f.ranges.as_slice();
     // Over 32 ranges Apache has no length, even for HEAD.
     if framed.delimit == Delimit::Length && (2..=MULTIPART_KNOWN_LENGTH_MAX).contains(&ranges.len())
     {
         push_content_length(
             out,
-            range::multipart_len(ranges, meta.boundary, meta.content_type, total),
+            range::multipart_len(ranges, meta.boundary, meta.content_type, f.file.len()),
         );
     }
+    push_mime_headers(out, f);
     keepalive::push_headers(out, framed.ka);
     if framed.delimit == Delimit::Chunked {
         out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
@@ -70,7 +78,8 @@ fn push_ranged_tail(
 
 /// Writes the head of a file response into `out` (cleared), in Apache's header order. 304s
 /// carry the validators and Accept-Ranges only; 412s the file's headers with a zero length
-/// (HEAD: the file's length) and no body.
+/// (HEAD: the file's length) and no body; an ErrorDocument's file (its error status) the
+/// headers of a 200.
 pub fn file_head(
     out: &mut Vec<u8>,
     common: &CommonHeaders<'_>,
@@ -98,7 +107,7 @@ pub fn file_head(
                 range::push_content_range(&mut value, *one, f.file.len());
                 push_header(out, "Content-Range", &value);
             }
-            push_ranged_tail(out, ranges, f.file.len(), meta, framed);
+            push_ranged_tail(out, f, meta, framed);
         }
         (status, _) => {
             let len = if status == 412 && !head_only {
@@ -107,6 +116,7 @@ pub fn file_head(
                 f.file.len()
             };
             push_content_length(out, len);
+            push_mime_headers(out, f);
             keepalive::push_headers(out, framed.ka);
             if let Some(ct) = meta.content_type {
                 push_header(out, "Content-Type", ct.as_bytes());
@@ -269,7 +279,8 @@ fn send_multipart(
 }
 
 /// Sends a file reply whose head is in `head`; returns the body bytes sent (0 for HEAD and
-/// bodiless statuses).
+/// bodiless statuses: 304, 412). Any other status is the whole file (200, or an
+/// ErrorDocument's file with its error status).
 #[allow(clippy::too_many_arguments)]
 pub fn send_file_reply(
     io: &mut ConnIo<'_>,
@@ -282,15 +293,15 @@ pub fn send_file_reply(
     buf: &mut Vec<u8>,
 ) -> io::Result<u64> {
     match (f.status, f.ranges.as_slice()) {
-        (200 | 206, _) if head_only => io.write_all(head).map(|()| 0),
-        (200, _) => send_file(io, head, f.file, policy, buf).map(|()| f.file.len()),
+        _ if head_only => io.write_all(head).map(|()| 0),
+        (304 | 412, _) => io.write_all(head).map(|()| 0),
         (206, [one]) => {
             send_range(io, head, f.file, policy, buf, one.start, one.len()).map(|()| one.len())
         }
         (206, ranges) if !ranges.is_empty() => {
             send_multipart(io, head, f.file, policy, buf, ranges, meta, framed.delimit)
         }
-        _ => io.write_all(head).map(|()| 0),
+        _ => send_file(io, head, f.file, policy, buf).map(|()| f.file.len()),
     }
 }
 

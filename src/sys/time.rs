@@ -69,7 +69,8 @@ pub fn local_time(epoch_secs: i64) -> LocalTime {
     }
 }
 
-fn utc(epoch_secs: i64) -> LocalTime {
+/// Seconds since the epoch as UTC (also the fallback when `localtime_r` fails).
+pub fn utc(epoch_secs: i64) -> LocalTime {
     let days = epoch_secs.div_euclid(86_400);
     let rem = epoch_secs.rem_euclid(86_400);
     // Civil-from-days (Howard Hinnant's algorithm).
@@ -106,6 +107,17 @@ mod tests {
         let t = utc(1_795_248_960); // 2026-11-21 08:16:00 UTC, a Saturday
         assert_eq!((t.year, t.month, t.day), (2026, 11, 21));
         assert_eq!((t.hour, t.minute, t.second, t.weekday), (8, 16, 0, 6));
+    }
+
+    #[test]
+    fn zone_has_a_name() {
+        let t = local_time(1_795_251_360);
+        assert!(
+            !t.zone().is_empty() && t.zone().len() < 16,
+            "{:?}",
+            t.zone()
+        );
+        assert_eq!(utc(0).zone(), "UTC");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! One module per topic of the prefork foundation (issue 2).
+//! One module per topic: the prefork foundation (issue 2), the status page (issue 4).
 
 mod autoindex;
 mod config_errors;
@@ -11,4 +11,7 @@ mod ranges;
 mod recycle;
 mod reload;
 mod requests;
+mod status;
+mod status_tools;
 mod stop;
+mod tree;

@@ -1,9 +1,9 @@
 //! Idle-server maintenance seen from outside: the exponential spawn ramp and the one-per-tick
 //! retirement (reference/apache-mpm.md §1), observed by counting the master's children.
 //!
-//! The child count is sampled every 50 ms. A count counts as "reached" only when two consecutive
-//! samples agree, so a sample taken while the master is half way through forking 32 children is
-//! not mistaken for a step.
+//! The child count is sampled every 50 ms. A count counts as "reached" only when it holds for
+//! 300 ms, so samples taken while the master is half way through forking 32 children (slow on a
+//! busy machine) are not mistaken for a step.
 
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -12,6 +12,9 @@ use crate::common::http::{Connection, request_bytes};
 use crate::common::{ServerGuard, TestConfig, exclusive};
 
 const SAMPLE_EVERY: Duration = Duration::from_millis(50);
+/// A count that lasts less than this is a master caught half way through a burst of forks (or
+/// exits), not a step; real steps last one tick (1 s).
+const MIN_HOLD: Duration = Duration::from_millis(300);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Sample {
@@ -41,37 +44,71 @@ fn sample_children(
     samples
 }
 
-/// The counts that held for at least `min_run` consecutive samples, each with the time it was
-/// first seen; a stable count equal to the previous stable count is not repeated.
-fn stable_steps(samples: &[Sample], min_run: usize) -> Vec<Sample> {
-    let mut steps: Vec<Sample> = Vec::new();
+/// A child count that held for a while.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Step {
+    count: usize,
+    /// First sample showing it.
+    seen: Duration,
+    /// The sample before that: the change happened in `(after, seen]`. A sampler that was
+    /// descheduled for a while widens this window instead of faking a late change.
+    after: Duration,
+}
+
+/// The gap between two steps' changes, as the (shortest, longest) it can have been.
+fn gap_bounds(a: &Step, b: &Step) -> (Duration, Duration) {
+    (
+        b.after.saturating_sub(a.seen),
+        b.seen.saturating_sub(a.after),
+    )
+}
+
+/// The counts that held for at least `min_hold` (from their first sample to the first sample of
+/// the next count, or to the last sample); a stable count equal to the previous stable count is
+/// not repeated.
+fn stable_steps(samples: &[Sample], min_hold: Duration) -> Vec<Step> {
+    let mut steps: Vec<Step> = Vec::new();
     let mut i = 0;
     while i < samples.len() {
-        let run = samples[i..]
-            .iter()
-            .take_while(|s| s.count == samples[i].count)
-            .count();
-        if run >= min_run
-            && steps
-                .last()
-                .is_none_or(|last| last.count != samples[i].count)
-        {
-            steps.push(samples[i]);
+        let count = samples[i].count;
+        let run = samples[i..].iter().take_while(|s| s.count == count).count();
+        let end = samples.get(i + run).unwrap_or(&samples[i + run - 1]).at;
+        let held = end.saturating_sub(samples[i].at);
+        if held >= min_hold && steps.last().is_none_or(|last| last.count != count) {
+            let after = if i == 0 {
+                samples[0].at
+            } else {
+                samples[i - 1].at
+            };
+            steps.push(Step {
+                count,
+                seen: samples[i].at,
+                after,
+            });
         }
         i += run;
     }
     steps
 }
 
-/// Compact `t=1.05s:4` list of every change, for failure messages.
+/// Compact `t=1.05s:4` list of every change, for failure messages; a pause of the sampler
+/// (descheduled) shows as `[no sample for 0.40s]`.
 fn describe(samples: &[Sample]) -> String {
     let mut out = Vec::new();
-    let mut last = None;
+    let mut last: Option<&Sample> = None;
     for s in samples {
-        if last != Some(s.count) {
-            out.push(format!("t={:.2}s:{}", s.at.as_secs_f64(), s.count));
-            last = Some(s.count);
+        if let Some(prev) = last
+            && s.at.saturating_sub(prev.at) > 4 * SAMPLE_EVERY
+        {
+            out.push(format!(
+                "[no sample for {:.2}s]",
+                (s.at - prev.at).as_secs_f64()
+            ));
         }
+        if last.is_none_or(|prev| prev.count != s.count) {
+            out.push(format!("t={:.2}s:{}", s.at.as_secs_f64(), s.count));
+        }
+        last = Some(s);
     }
     out.join(" ")
 }
@@ -93,13 +130,14 @@ fn held_for(samples: &[Sample], count: usize, hold: Duration) -> bool {
 }
 
 /// Asserts that consecutive steps are one maintenance tick apart (1 s, with slack for a loaded
-/// machine and the 50 ms sampling).
-fn assert_tick_spacing(steps: &[Sample], samples: &[Sample]) {
+/// machine): fails only when the sampled window proves the gap shorter than 0.5 s or longer
+/// than 2.5 s.
+fn assert_tick_spacing(steps: &[Step], samples: &[Sample]) {
     for pair in steps.windows(2) {
-        let gap = pair[1].at.saturating_sub(pair[0].at);
+        let (shortest, longest) = gap_bounds(&pair[0], &pair[1]);
         assert!(
-            gap >= Duration::from_millis(500) && gap <= Duration::from_millis(2500),
-            "{} -> {} took {gap:?}, not one tick; series: {}",
+            longest >= Duration::from_millis(500) && shortest <= Duration::from_millis(2500),
+            "{} -> {} took between {shortest:?} and {longest:?}, not one tick; series: {}",
             pair[0].count,
             pair[1].count,
             describe(samples)
@@ -125,7 +163,7 @@ fn idle_ramp_doubles_each_tick_up_to_min_spare() {
     let samples = sample_children(&server, Duration::from_secs(15), |s| {
         held_for(s, 64, Duration::from_millis(1500))
     });
-    let steps: Vec<Sample> = stable_steps(&samples, 2)
+    let steps: Vec<Step> = stable_steps(&samples, MIN_HOLD)
         .into_iter()
         .filter(|s| s.count > 0)
         .collect();
@@ -169,7 +207,7 @@ fn ramp_under_keep_alive_load_keeps_doubling() {
     let samples = sample_children(&server, Duration::from_secs(16), |s| {
         held_for(s, 96, Duration::from_millis(1500))
     });
-    let steps: Vec<Sample> = stable_steps(&samples, 2)
+    let steps: Vec<Step> = stable_steps(&samples, MIN_HOLD)
         .into_iter()
         .filter(|s| s.count > 0)
         .collect();
@@ -210,9 +248,9 @@ fn idle_children_above_max_spare_retire_one_per_tick() {
     let samples = sample_children(&server, Duration::from_secs(20), |s| {
         held_for(s, 4, Duration::from_millis(1500))
     });
-    let steps = stable_steps(&samples, 2);
+    let steps = stable_steps(&samples, MIN_HOLD);
     // Start-up forks 12 at once; from there one idle child leaves per tick down to max_spare.
-    let from_full: Vec<Sample> = steps
+    let from_full: Vec<Step> = steps
         .iter()
         .skip_while(|s| s.count != 12)
         .copied()
@@ -226,10 +264,10 @@ fn idle_children_above_max_spare_retire_one_per_tick() {
         describe(&samples)
     );
     for pair in from_full.windows(2) {
-        let gap = pair[1].at.saturating_sub(pair[0].at);
+        let (_, longest) = gap_bounds(&pair[0], &pair[1]);
         assert!(
-            gap >= Duration::from_millis(700),
-            "{} -> {} after {gap:?}: more than one retirement per tick; series: {}",
+            longest >= Duration::from_millis(700),
+            "{} -> {} within {longest:?}: more than one retirement per tick; series: {}",
             pair[0].count,
             pair[1].count,
             describe(&samples)
@@ -249,31 +287,77 @@ fn stable_steps_cases() {
         at: Duration::from_millis(ms),
         count,
     };
-    type Case = (&'static [(u64, usize)], usize, &'static [(u64, usize)]);
+    // (count, seen ms, after ms)
+    type Case = (&'static [(u64, usize)], u64, &'static [(usize, u64, u64)]);
     let cases: &[Case] = &[
-        (&[], 2, &[]),
+        (&[], 100, &[]),
         (
             &[(0, 1), (50, 1), (100, 2), (150, 2)],
-            2,
-            &[(0, 1), (100, 2)],
+            50,
+            &[(1, 0, 0), (2, 100, 50)],
         ),
-        // A transient 40 while forking 32 more is not a step.
+        // The last run is measured to the last sample.
+        (&[(0, 1), (50, 1), (100, 2)], 50, &[(1, 0, 0)]),
+        // A transient 40 while forking 32 more is not a step, even over several samples.
         (
-            &[(0, 32), (50, 32), (100, 40), (150, 64), (200, 64)],
-            2,
-            &[(0, 32), (150, 64)],
+            &[
+                (0, 32),
+                (400, 32),
+                (450, 40),
+                (500, 40),
+                (550, 40),
+                (600, 64),
+                (1000, 64),
+            ],
+            300,
+            &[(32, 0, 0), (64, 600, 550)],
         ),
         // A transient dip back to the same stable count is not a new step.
         (
-            &[(0, 4), (50, 4), (100, 3), (150, 4), (200, 4)],
-            2,
-            &[(0, 4)],
+            &[(0, 4), (400, 4), (450, 3), (500, 4), (900, 4)],
+            300,
+            &[(4, 0, 0)],
         ),
-        (&[(0, 12), (50, 11), (100, 11)], 1, &[(0, 12), (50, 11)]),
+        // A sampler descheduled from 100 to 700 ms: the change happened in (100, 700].
+        (
+            &[(0, 12), (100, 12), (700, 11), (1100, 11)],
+            300,
+            &[(12, 0, 0), (11, 700, 100)],
+        ),
     ];
-    for (input, min_run, want) in cases {
+    for (input, min_hold_ms, want) in cases {
         let samples: Vec<Sample> = input.iter().map(|&(ms, c)| at(ms, c)).collect();
-        let want: Vec<Sample> = want.iter().map(|&(ms, c)| at(ms, c)).collect();
-        assert_eq!(stable_steps(&samples, *min_run), want, "{input:?}");
+        let want: Vec<Step> = want
+            .iter()
+            .map(|&(count, seen, after)| Step {
+                count,
+                seen: Duration::from_millis(seen),
+                after: Duration::from_millis(after),
+            })
+            .collect();
+        let got = stable_steps(&samples, Duration::from_millis(*min_hold_ms));
+        assert_eq!(got, want, "{input:?}");
     }
+}
+
+#[test]
+fn gap_bounds_cases() {
+    let step = |seen: u64, after: u64| Step {
+        count: 0,
+        seen: Duration::from_millis(seen),
+        after: Duration::from_millis(after),
+    };
+    let ms = Duration::from_millis;
+    assert_eq!(
+        gap_bounds(&step(1000, 950), &step(2000, 1950)),
+        (ms(950), ms(1050))
+    );
+    assert_eq!(
+        gap_bounds(&step(1000, 950), &step(1600, 1000)),
+        (ms(0), ms(650))
+    );
+    assert_eq!(
+        gap_bounds(&step(3600, 2900), &step(4160, 4110)),
+        (ms(510), ms(1260))
+    );
 }
