@@ -1,6 +1,7 @@
-//! Directory listings (mod_autoindex) over the real binary: `Indexes` on and off, the plain
-//! and fancy layouts, the sort arguments.
+//! Directory listings (mod_autoindex) over the real binary: `Indexes` on and off (server-wide
+//! and per directory), the plain and fancy layouts, the sort arguments.
 
+use std::os::unix::fs::symlink;
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::common::{ServerGuard, TestConfig};
@@ -102,4 +103,63 @@ fn fancy_listing_and_sort_arguments() {
     assert!(page.contains("<a href=\"?C=S;O=D\">Size</a>"), "{page}");
     // F=0 asks for the plain list.
     assert!(server.get("/list/?F=0").text().contains("<ul><li>"));
+}
+
+/// Indexes comes from the listed directory's effective options: `[[directory]]` sections and
+/// `.htaccess` files turn listings on and off below the server-wide setting, and that
+/// directory's symlink options decide which links are listed. An ErrorDocument that is a
+/// directory is listed with the error's status.
+#[test]
+fn per_directory_options_decide_listings() {
+    let cfg = TestConfig::default()
+        .files(
+            "allow_override = [\"Options\"]\n\
+             error_document = { \"404\" = \"/open/\" }\n",
+        )
+        .sections(
+            "[[directory]]\npath = \"htdocs/list\"\n\
+             options = [\"+Indexes\", \"-FollowSymLinks\"]\n",
+        );
+    let server = ServerGuard::start(&cfg);
+    server.write_doc("real.txt", "real\n");
+    server.write_doc("list/a.txt", "a\n");
+    server.write_doc("list/sub/x.txt", "x\n");
+    server.write_doc("list/sub/.htaccess", "Options -Indexes\n");
+    server.write_doc("open/b.txt", "b\n");
+    server.write_doc("open/.htaccess", "Options +Indexes\n");
+    server.write_doc("closed/c.txt", "c\n");
+    let docroot = server.docroot();
+    for dir in ["list", "open"] {
+        symlink(docroot.join("real.txt"), docroot.join(dir).join("ln.txt")).expect("symlink");
+    }
+
+    let r = server.get("/list/");
+    assert_eq!(r.status, 200, "{r:?}");
+    let page = r.text();
+    assert!(page.contains("<a href=\"a.txt\">"), "{page}");
+    assert!(page.contains("<a href=\"sub/\">"), "{page}");
+    // -FollowSymLinks here: the link is refused, so it is not listed.
+    assert!(!page.contains("ln.txt"), "{page}");
+    assert_eq!(server.get("/list/ln.txt").status, 403);
+    // The .htaccess below takes Indexes away again.
+    assert_eq!(server.get("/list/sub/").status, 403);
+    assert_eq!(server.get("/list/sub/x.txt").status, 200);
+
+    let r = server.get("/open/");
+    assert_eq!(r.status, 200, "{r:?}");
+    let page = r.text();
+    assert!(page.contains("<a href=\"b.txt\">"), "{page}");
+    assert!(page.contains("<a href=\"ln.txt\">"), "{page}");
+    assert!(!page.contains(".htaccess"), "{page}");
+
+    // No Indexes anywhere above /closed/.
+    assert_eq!(server.get("/closed/").status, 403);
+
+    let r = server.get("/nothing-here");
+    assert_eq!(r.status, 404, "{r:?}");
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/html;charset=ISO-8859-1")
+    );
+    assert!(r.text().contains("<title>Index of /open</title>"), "{r:?}");
 }

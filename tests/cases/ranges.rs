@@ -151,6 +151,69 @@ fn if_range_and_conditionals() {
     assert_eq!(r.status, 206);
 }
 
+/// The document tree's per-directory features meet ranges and conditionals: an ErrorDocument's
+/// file keeps its error status and its whole body whatever Range or validator the request
+/// carries; a directory's mod_mime settings reach 206 heads and the multipart part heads.
+#[test]
+fn error_documents_and_per_directory_mime_with_ranges() {
+    let cfg = TestConfig::default()
+        .files("error_document = { \"404\" = \"/errors/404.html\" }\n")
+        .sections(
+            "[[directory]]\npath = \"htdocs/typed\"\n\
+             add_charset = { \"UTF-8\" = [\".txt\"] }\nadd_language = { \"en\" = [\".txt\"] }\n",
+        );
+    let server = ServerGuard::start(&cfg);
+    server.write_doc("errors/404.html", "<h1>custom</h1>\n");
+    server.write_doc("typed/digits.txt", "0123456789");
+    let port = server.port();
+    let get = |path: &str, extra: &str| exchange(port, &request(path, extra)).expect("exchange");
+
+    for extra in [
+        "Range: bytes=0-3\r\n",
+        "Range: bytes=0-1,5-6\r\n",
+        "Range: bytes=100-\r\n",
+        "If-None-Match: *\r\n",
+        "If-Match: \"nope\"\r\n",
+        "If-Modified-Since: Thu, 01 Jan 2037 00:00:00 GMT\r\n",
+    ] {
+        let r = get("/missing", extra);
+        assert_eq!(
+            (r.status, r.text().as_str()),
+            (404, "<h1>custom</h1>\n"),
+            "{extra}"
+        );
+        assert_eq!(r.header("content-range"), None, "{extra}");
+        assert_eq!(r.header("content-length"), Some("16"), "{extra}");
+    }
+
+    let r = get("/typed/digits.txt", "Range: bytes=2-4\r\n");
+    assert_eq!((r.status, r.text().as_str()), (206, "234"), "{r:?}");
+    assert_eq!(r.header("content-range"), Some("bytes 2-4/10"));
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(r.header("content-language"), Some("en"));
+
+    let r = get("/typed/digits.txt", "Range: bytes=0-1,8-9\r\n");
+    assert_eq!(r.status, 206, "{r:?}");
+    assert_eq!(r.header("content-language"), Some("en"));
+    let ct = r.header("content-type").unwrap().to_string();
+    let boundary = ct
+        .strip_prefix("multipart/byteranges; boundary=")
+        .unwrap_or_else(|| panic!("{ct}"));
+    let want = format!(
+        "\r\n--{boundary}\r\nContent-type: text/plain; charset=utf-8\r\nContent-range: bytes 0-1/10\r\n\r\n01\
+         \r\n--{boundary}\r\nContent-type: text/plain; charset=utf-8\r\nContent-range: bytes 8-9/10\r\n\r\n89\
+         \r\n--{boundary}--\r\n"
+    );
+    assert_eq!(r.text(), want);
+    assert_eq!(
+        r.header("content-length"),
+        Some(want.len().to_string().as_str())
+    );
+
+    let r = get("/typed/digits.txt", "If-Match: \"nope\"\r\n");
+    assert_eq!((r.status, r.header("content-length")), (412, Some("0")));
+}
+
 fn buffered() -> TestConfig {
     TestConfig::default()
         .mpm("start_servers = 1\nmin_spare_servers = 1\nmax_spare_servers = 2\n")
