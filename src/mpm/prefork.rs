@@ -281,8 +281,8 @@ impl ConnObserver for SlotObserver<'_> {
     fn request_finished(&mut self, bytes_sent: u64, duration: Duration) {
         self.slot.request_finished(bytes_sent, duration);
         if self.extended_status {
-            let cpu = crate::sys::cpu::process_cpu(self.clock_tick);
-            self.slot.record_cpu(cpu.user, cpu.system);
+            let (user, system) = crate::sys::cpu::self_cpu(self.clock_tick);
+            self.slot.record_cpu(user, system);
         }
     }
 

@@ -30,9 +30,15 @@ fn usage_ticks(who: UsageWho, tick: u32) -> (u64, u64) {
     }
 }
 
+/// This process's own CPU time (user, system), one system call: what a child records after
+/// each request (a child has no children, so their time is always zero).
+pub fn self_cpu(clock_tick: u32) -> (u64, u64) {
+    usage_ticks(UsageWho::RUSAGE_SELF, clock_tick)
+}
+
 /// This process's CPU time and that of its waited-for children.
 pub fn process_cpu(clock_tick: u32) -> CpuTicks {
-    let (user, system) = usage_ticks(UsageWho::RUSAGE_SELF, clock_tick);
+    let (user, system) = self_cpu(clock_tick);
     let (children_user, children_system) = usage_ticks(UsageWho::RUSAGE_CHILDREN, clock_tick);
     CpuTicks {
         user,
