@@ -123,7 +123,9 @@ fn multipart_bodies_are_identical_on_every_send_path() {
         }
         expect.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         assert!(r.body == expect, "{name}: multipart body");
-        bodies.push(r.body.len());
+        // Each site has its own random boundary, whose hex may be shorter (no leading zeros):
+        // compare the bodies with it taken out.
+        bodies.push(r.body.len() - (ranges.len() + 1) * boundary.len());
         // Over 32 ranges: chunked, same parts.
         let many: Vec<String> = (0..40).map(|i| format!("{0}-{0}", i * 1000)).collect();
         h.send(&get_with(
