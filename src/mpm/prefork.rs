@@ -138,7 +138,9 @@ fn run_child(ctx: &ChildContext<'_>) -> i32 {
         };
         connections += 1;
         serve(ctx, &slot, signals, clock_tick, (stream, peer, local));
-        if pod_byte(ctx) {
+        // The master nudges (SIGUSR2) the child it wants to read the pipe of death; a child
+        // that was busy when nudged looks after its connection. No nudge, no read(2).
+        if signals.take_nudge() && pod_byte(ctx) {
             break Leave::Retired;
         }
     };
@@ -227,7 +229,6 @@ fn serve(
     clock_tick: u32,
     (stream, peer, local): (TcpStream, SocketAddr, SocketAddr),
 ) {
-    let _ = stream.set_nodelay(true);
     slot.set_status(WorkerStatus::BusyRead);
     slot.connection_started(peer.ip().to_string().as_bytes(), ctx.vhost.as_bytes());
     let mut observer = SlotObserver {
