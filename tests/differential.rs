@@ -5,7 +5,7 @@
 //! Its own test binary, so it runs alone: `cargo test --test differential`. With
 //! `DIFF_REPORT_ONLY=1` it prints the disagreements (and writes them to
 //! `target/tmp/differential-report.txt`) without failing; `DIFF_ONLY=text` runs only the cases
-//! whose name contains `text`; `DIFF_DUMP=1` appends every reply in full to
+//! whose name contains `text`; `DIFF_DUMP=1` appends both configs and every reply in full to
 //! `target/tmp/differential-dump.txt`. When `apache2` is not installed it
 //! fails with a message saying how to install it; it never skips.
 //!
@@ -121,6 +121,7 @@ fn run_scenario(scenario: &Scenario) -> Outcome {
     check_names(&cases);
 
     mpmd.write_config(&mpmd.render(&config::mpmd_conf(scenario, &tree.docroot)));
+    dump_text(scenario.name, "mpmd.toml", &mpmd.config_text());
     let check = mpmd.mpmd(&["-t"]);
     let mpmd_error = if check.code() == Some(0) {
         mpmd.spawn_foreground();
@@ -132,6 +133,11 @@ fn run_scenario(scenario: &Scenario) -> Outcome {
     let apache = ApacheGuard::start(&mpmd.dir().join("apache"), |run, port| {
         config::apache_conf(scenario, &tree.docroot, run, port)
     });
+    dump_text(
+        scenario.name,
+        "httpd.conf",
+        &fs::read_to_string(mpmd.dir().join("apache/httpd.conf")).unwrap_or_default(),
+    );
 
     let mut outcome = Outcome {
         cases: cases.len(),
@@ -191,11 +197,16 @@ fn run_scenario(scenario: &Scenario) -> Outcome {
 
 /// `DIFF_DUMP=1`: append every reply, in full, to `target/tmp/differential-dump.txt`.
 fn dump(scenario: &str, case: &str, server: &str, o: &Observed) {
+    dump_text(scenario, &format!("{case} / {server}"), &format!("{o:#?}"));
+}
+
+/// `DIFF_DUMP=1`: append `text` under a `==== scenario / what` heading to the dump file.
+fn dump_text(scenario: &str, what: &str, text: &str) {
     use std::io::Write as _;
     if std::env::var("DIFF_DUMP").is_ok_and(|v| !v.is_empty() && v != "0") {
         let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("differential-dump.txt");
         if let Ok(mut f) = fs::OpenOptions::new().create(true).append(true).open(path) {
-            let _ = writeln!(f, "==== {scenario} / {case} / {server}\n{o:#?}");
+            let _ = writeln!(f, "==== {scenario} / {what}\n{text}");
         }
     }
 }
