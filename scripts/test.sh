@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh - the one command that checks and tests everything (README and CI run exactly this):
 # formatting, clippy with warnings as errors, the build, then every unit and integration test.
-# On a fresh machine it first installs what is missing with apt-get (a C linker, procps), and
+# On a fresh machine it first installs what is missing with apt-get (a C linker, procps, Debian's
+# apache2 for the differential test against Apache httpd 2.4), and
 # rustfmt/clippy through rustup when Rust came without them.
 set -euo pipefail
 
@@ -18,12 +19,16 @@ apt_install() {   # apt_install PKG... (only called for missing tools)
     fi
     step "installing $*"
     "${sudo[@]}" apt-get update
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "$@"
+    # `env` so the variable survives sudo's environment reset.
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
 }
 
 missing=()
 command -v cc >/dev/null || missing+=(gcc libc6-dev)
 command -v ps >/dev/null || missing+=(procps)
+# Apache httpd 2.4 for the differential test (tests/differential.rs); /usr/sbin is often not on
+# a non-root PATH.
+command -v apache2 >/dev/null || [[ -x /usr/sbin/apache2 ]] || missing+=(apache2)
 ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
 
 [[ -x "$HOME/.cargo/bin/cargo" ]] && export PATH="$HOME/.cargo/bin:$PATH"

@@ -1,0 +1,321 @@
+//! Case rows for the protocol (scenario `core`): methods, versions, keep-alive, malformed
+//! requests, limits, request bodies, `Expect`.
+
+use crate::cases::{CORE, Case, case, get, req};
+use crate::compare::Check::{Body, Header};
+use crate::config::{
+    LIMIT_REQUEST_BODY, LIMIT_REQUEST_FIELD_SIZE, LIMIT_REQUEST_FIELDS, LIMIT_REQUEST_LINE,
+};
+
+/// The rows for methods, versions, keep-alive, malformed requests, limits and bodies.
+pub fn cases() -> Vec<Case> {
+    let c = |name, send: String| case(CORE, name, send);
+    let long_target = |len: usize| {
+        // "GET " + target + " HTTP/1.1" is exactly `len` bytes. Short path segments, so the
+        // answer is a 404 (a segment over NAME_MAX would be a 403 from the file system).
+        let target: String = "/a"
+            .repeat(len)
+            .chars()
+            .take(len - "GET  HTTP/1.1".len())
+            .collect();
+        format!("GET {target} HTTP/1.1\r\nHost: diff.test\r\n\r\n")
+    };
+    let field_of = |len: usize| format!("X-Pad: {}\r\n", "p".repeat(len - "X-Pad: ".len()));
+    let many_fields = |n: usize| {
+        (1..n)
+            .map(|i| format!("X-F{i}: {i}\r\n"))
+            .collect::<String>()
+    };
+    let body_of = |n: usize| "b".repeat(n);
+    vec![
+        c("GET a file", get("/hello.txt")).file(),
+        c("HEAD a file", req("HEAD", "/hello.txt", "")).file(),
+        c("GET / (index.html)", get("/")).file(),
+        c("OPTIONS a file", req("OPTIONS", "/hello.txt", ""))
+            .with(&[Header("Content-Length"), Body]),
+        c("OPTIONS *", req("OPTIONS", "*", "")).with(&[Header("Content-Length"), Body]),
+        c(
+            "TRACE echoes the request",
+            req("TRACE", "/hello.txt", "X-Test: 1\r\n"),
+        )
+        .with(&[Header("Content-Length"), Body]),
+        c(
+            "TRACE with a body",
+            req("TRACE", "/hello.txt", "Content-Length: 5\r\n") + "hello",
+        )
+        .error(),
+        c(
+            "POST to a static file",
+            req("POST", "/hello.txt", "Content-Length: 3\r\n") + "a=b",
+        )
+        .error(),
+        c(
+            "POST to a missing file",
+            req("POST", "/missing.txt", "Content-Length: 3\r\n") + "a=b",
+        )
+        .error(),
+        c(
+            "PUT a file",
+            req("PUT", "/hello.txt", "Content-Length: 3\r\n") + "new",
+        )
+        .error(),
+        c("DELETE a file", req("DELETE", "/hello.txt", "")).error(),
+        c("unknown method FOO", req("FOO", "/hello.txt", "")).error(),
+        c("lower-case method get", req("get", "/hello.txt", "")).error(),
+        c("GET a missing file", get("/missing.html")).error(),
+        c("HEAD a missing file", req("HEAD", "/missing.html", "")).error(),
+        // Versions and keep-alive.
+        c(
+            "HTTP/1.0 without Host",
+            "GET /hello.txt HTTP/1.0\r\n\r\n".into(),
+        )
+        .file(),
+        c(
+            "HTTP/1.0 keep-alive",
+            "GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".into(),
+        )
+        .file(),
+        c(
+            "HTTP/1.0 keep-alive, 404",
+            "GET /missing.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".into(),
+        )
+        .error(),
+        c(
+            "HTTP/1.1 Connection: keep-alive",
+            req("GET", "/hello.txt", "Connection: keep-alive\r\n"),
+        )
+        .file(),
+        c(
+            "HTTP/1.1 Connection: close",
+            req("GET", "/hello.txt", "Connection: close\r\n"),
+        )
+        .file(),
+        c(
+            "pipelined requests",
+            req("GET", "/hello.txt", "Connection: keep-alive\r\n")
+                + &req("GET", "/style.css", "Connection: keep-alive\r\n"),
+        )
+        .replies(2)
+        .file(),
+        c(
+            "HTTP/1.1 without Host",
+            "GET /hello.txt HTTP/1.1\r\n\r\n".into(),
+        )
+        .error(),
+        c(
+            "two Host headers",
+            req("GET", "/hello.txt", "Host: other.test\r\n"),
+        )
+        .error(),
+        c(
+            "absolute URI",
+            "GET http://diff.test/hello.txt HTTP/1.1\r\nHost: diff.test\r\n\r\n".into(),
+        )
+        .file(),
+        c(
+            "absolute URI, other host",
+            "GET http://other.test/hello.txt HTTP/1.1\r\nHost: diff.test\r\n\r\n".into(),
+        )
+        .file(),
+        c("HTTP/0.9 request", "GET /hello.txt\r\n".into()),
+        c(
+            "HTTP/2.0 in the request line",
+            "GET /hello.txt HTTP/2.0\r\nHost: diff.test\r\n\r\n".into(),
+        )
+        .error(),
+        c(
+            "malformed version",
+            "GET /hello.txt HTTP/1.x\r\nHost: diff.test\r\n\r\n".into(),
+        )
+        .error(),
+        c(
+            "blank lines before the request",
+            format!("\r\n\r\n{}", get("/hello.txt")),
+        )
+        .file(),
+        c(
+            "bare LF line ends",
+            "GET /hello.txt HTTP/1.1\nHost: diff.test\n\n".into(),
+        )
+        .file(),
+        // Garbage.
+        c("garbage word", "HELLO\r\n\r\n".into()).error(),
+        c(
+            "TLS client hello",
+            String::from_utf8_lossy(b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n")
+                .into_owned(),
+        )
+        .error(),
+        c(
+            "extra token in the request line",
+            "GET /hello.txt HTTP/1.1 extra\r\nHost: diff.test\r\n\r\n".into(),
+        )
+        .error(),
+        c(
+            "header line without a colon",
+            req("GET", "/hello.txt", "NoColonHere\r\n"),
+        )
+        .error(),
+        c(
+            "space before the colon",
+            req("GET", "/hello.txt", "X-Test : 1\r\n"),
+        )
+        .error(),
+        c(
+            "obs-fold continuation line",
+            req("GET", "/hello.txt", "X-Test: a\r\n  b\r\n"),
+        )
+        .error(),
+        // Limits.
+        // Apache accepts one byte more than each limit (its line buffer holds limit + 2
+        // bytes including the line end), so the boundary cases are limit, +1 and +2.
+        c(
+            "request line at LimitRequestLine",
+            long_target(LIMIT_REQUEST_LINE),
+        )
+        .error(),
+        c(
+            "request line at LimitRequestLine + 1",
+            long_target(LIMIT_REQUEST_LINE + 1),
+        )
+        .error(),
+        c(
+            "request line at LimitRequestLine + 2",
+            long_target(LIMIT_REQUEST_LINE + 2),
+        )
+        .error(),
+        c(
+            "header field at LimitRequestFieldSize",
+            req("GET", "/hello.txt", &field_of(LIMIT_REQUEST_FIELD_SIZE)),
+        )
+        .file(),
+        c(
+            "header field at LimitRequestFieldSize + 1",
+            req("GET", "/hello.txt", &field_of(LIMIT_REQUEST_FIELD_SIZE + 1)),
+        )
+        .file(),
+        c(
+            "header field at LimitRequestFieldSize + 2",
+            req("GET", "/hello.txt", &field_of(LIMIT_REQUEST_FIELD_SIZE + 2)),
+        )
+        .error(),
+        c(
+            "fields at LimitRequestFields",
+            req("GET", "/hello.txt", &many_fields(LIMIT_REQUEST_FIELDS)),
+        )
+        .file(),
+        c(
+            "fields over LimitRequestFields",
+            req("GET", "/hello.txt", &many_fields(LIMIT_REQUEST_FIELDS + 1)),
+        )
+        .error(),
+        c(
+            "body at LimitRequestBody",
+            req(
+                "GET",
+                "/hello.txt",
+                &format!("Content-Length: {LIMIT_REQUEST_BODY}\r\n"),
+            ) + &body_of(LIMIT_REQUEST_BODY),
+        )
+        .file(),
+        c(
+            "body over LimitRequestBody",
+            req(
+                "GET",
+                "/hello.txt",
+                &format!("Content-Length: {}\r\n", LIMIT_REQUEST_BODY + 1),
+            ) + &body_of(LIMIT_REQUEST_BODY + 1),
+        )
+        .error(),
+        c(
+            "POST body over LimitRequestBody",
+            req(
+                "POST",
+                "/hello.txt",
+                &format!("Content-Length: {}\r\n", 2 * LIMIT_REQUEST_BODY),
+            ) + &body_of(2 * LIMIT_REQUEST_BODY),
+        )
+        .error(),
+        c(
+            "chunked body",
+            req("GET", "/hello.txt", "Transfer-Encoding: chunked\r\n")
+                + "5\r\nhello\r\n3;ext=1\r\n!!!\r\n0\r\n\r\n",
+        )
+        .file(),
+        c(
+            "chunked body with a trailer",
+            req("GET", "/hello.txt", "Transfer-Encoding: chunked\r\n")
+                + "2\r\nhi\r\n0\r\nX-Trailer: 1\r\n\r\n",
+        )
+        .file(),
+        c(
+            "chunk size not hex",
+            req("GET", "/hello.txt", "Transfer-Encoding: chunked\r\n") + "zz\r\nhello\r\n0\r\n\r\n",
+        )
+        .error(),
+        c(
+            "chunked body over LimitRequestBody",
+            req("GET", "/hello.txt", "Transfer-Encoding: chunked\r\n")
+                + &format!("800\r\n{}\r\n0\r\n\r\n", body_of(0x800)),
+        )
+        .error(),
+        c(
+            "Transfer-Encoding gzip",
+            req("GET", "/hello.txt", "Transfer-Encoding: gzip\r\n"),
+        )
+        .error(),
+        c(
+            "Transfer-Encoding and Content-Length",
+            req(
+                "GET",
+                "/hello.txt",
+                "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n",
+            ) + "2\r\nhi\r\n0\r\n\r\n",
+        )
+        .file(),
+        c(
+            "Content-Length not a number",
+            req("GET", "/hello.txt", "Content-Length: abc\r\n"),
+        )
+        .error(),
+        c(
+            "Content-Length negative",
+            req("GET", "/hello.txt", "Content-Length: -1\r\n"),
+        )
+        .error(),
+        c(
+            "Expect: 100-continue, body after the 100",
+            req(
+                "GET",
+                "/hello.txt",
+                "Expect: 100-continue\r\nContent-Length: 5\r\n",
+            ),
+        )
+        .after_continue(b"hello")
+        .file(),
+        c(
+            "Expect: 100-continue, body sent at once",
+            req(
+                "GET",
+                "/hello.txt",
+                "Expect: 100-continue\r\nContent-Length: 5\r\n",
+            ) + "hello",
+        )
+        .file(),
+        c(
+            "Expect: 100-continue on a PUT (405)",
+            req(
+                "PUT",
+                "/hello.txt",
+                "Expect: 100-continue\r\nContent-Length: 5\r\n",
+            ),
+        )
+        .after_continue(b"hello")
+        .error(),
+        c(
+            "Expect: something else",
+            req("GET", "/hello.txt", "Expect: teapot\r\n"),
+        )
+        .error(),
+    ]
+}
