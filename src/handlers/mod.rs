@@ -36,7 +36,8 @@ impl RequestClock {
 #[derive(Debug)]
 pub struct FileReply<'c> {
     pub file: &'c CachedFile,
-    /// 200, or 304 when a conditional matched.
+    /// 200, 304 (a conditional matched: validators only) or 412 (a precondition failed: the
+    /// file's headers, no body).
     pub status: u16,
     pub etag: Option<Etag>,
     /// `Last-Modified` value.
@@ -55,8 +56,9 @@ pub enum Reply<'c> {
         status: u16,
         location: Option<String>,
     },
-    /// `200` with `Allow`.
-    Options,
+    /// `200` to OPTIONS: `Allow` (not for `OPTIONS *`) and, if the path names something with a
+    /// type, its `Content-Type` (media type id in the site's mime table).
+    Options { content_type: Option<u32> },
     /// `200 message/http` echoing the request head.
     Trace,
 }
@@ -73,7 +75,7 @@ impl Reply<'_> {
         match self {
             Reply::File(f) => f.status,
             Reply::Error { status, .. } => *status,
-            Reply::Options | Reply::Trace => 200,
+            Reply::Options { .. } | Reply::Trace => 200,
         }
     }
 }
@@ -94,13 +96,12 @@ pub fn handle<'c>(
     cache: &'c mut FileCache,
     paths: &mut RequestPaths,
     clock: RequestClock,
-    local_port: u16,
 ) -> Reply<'c> {
     if req.target_form == TargetForm::Asterisk {
         paths.url_path.clear();
         paths.url_path.push(b'*');
         paths.fs_path.clear();
-        return Reply::Options;
+        return Reply::Options { content_type: None };
     }
     static_files::serve(
         site,
@@ -109,6 +110,5 @@ pub fn handle<'c>(
         &mut paths.url_path,
         &mut paths.fs_path,
         clock,
-        local_port,
     )
 }

@@ -179,11 +179,12 @@ pub fn symlinks_allowed(options: Options, root: &[u8], rel: &[u8]) -> io::Result
     Ok(true)
 }
 
-/// The answer for a resource not served as a file: OPTIONS is answered, unknown methods get
-/// 501, GET/HEAD/POST `status` (404 missing, 403 no index, 405 POST to a file), others 405.
-fn not_a_file(method: Method, status: u16) -> Reply<'static> {
+/// The answer for a resource not served as a file: OPTIONS is answered (with the media type
+/// of what Apache's `r->filename` would be), unknown methods get 501, GET/HEAD/POST `status`
+/// (404 missing, 403 no index), others 405.
+fn not_a_file(method: Method, status: u16, content_type: Option<u32>) -> Reply<'static> {
     match method {
-        Method::Options => Reply::Options,
+        Method::Options => Reply::Options { content_type },
         Method::Unknown => Reply::error(501),
         Method::Get | Method::Head | Method::Post => Reply::error(status),
         _ => Reply::error(405),
@@ -193,7 +194,22 @@ fn not_a_file(method: Method, status: u16) -> Reply<'static> {
 /// A directory served without an index: mod_autoindex (Indexes is not supported yet) refuses
 /// GET/HEAD with 403; the core handler refuses POST on a directory with 404.
 fn no_index(method: Method) -> Reply<'static> {
-    not_a_file(method, if method.is_get_or_head() { 403 } else { 404 })
+    not_a_file(
+        method,
+        if method.is_get_or_head() { 403 } else { 404 },
+        None,
+    )
+}
+
+/// The media type OPTIONS reports for a missing path: Apache's `r->filename` stops at the
+/// first missing component, so the name's type counts only if its directory exists.
+fn missing_type(site: &Site, fs_path: &[u8]) -> Option<u32> {
+    let name = last_component(fs_path);
+    let dir = &fs_path[..fs_path.len() - name.len()];
+    std::fs::metadata(as_path(dir))
+        .is_ok_and(|m| m.is_dir())
+        .then(|| site.mime().lookup(name))
+        .flatten()
 }
 
 fn stat_error(e: &io::Error) -> u16 {
@@ -203,19 +219,20 @@ fn stat_error(e: &io::Error) -> u16 {
     }
 }
 
-/// `http://host[:port]/escaped-path/?query` for a DirectorySlash redirect (UseCanonicalName
-/// Off: the client's Host, else `server_name`; the Host's port, else the local one).
-pub fn directory_location(
-    req: &Request<'_, '_>,
-    server_name: &str,
-    local_port: u16,
-    url_path: &[u8],
-) -> String {
+/// `http://host[:port]/escaped-path/?query` for a DirectorySlash redirect (Apache's
+/// `ap_construct_url` with UseCanonicalName Off): the client's Host, else the name of
+/// `server_name`; the Host's port, else `server_name`'s port, else none (80). Never the port
+/// the connection came in on (UseCanonicalPhysicalPort Off).
+pub fn directory_location(req: &Request<'_, '_>, server_name: &str, url_path: &[u8]) -> String {
+    let (server, server_port) = split_host_port(server_name);
     let (name, port) = match req.host.filter(|h| !h.is_empty()) {
-        Some(h) => split_host_port(h),
-        None => (server_name, None),
+        Some(h) => match split_host_port(h) {
+            (name, None) => (name, server_port),
+            host => host,
+        },
+        None => (server, server_port),
     };
-    let port = port.unwrap_or(local_port);
+    let port = port.unwrap_or(80);
     let mut out = Vec::with_capacity(url_path.len() + name.len() + 24);
     out.extend_from_slice(b"http://");
     out.extend_from_slice(name.to_ascii_lowercase().as_bytes());
@@ -256,7 +273,6 @@ pub fn serve<'c>(
     url_path: &mut Vec<u8>,
     fs_path: &mut Vec<u8>,
     clock: RequestClock,
-    local_port: u16,
 ) -> Reply<'c> {
     fs_path.clear();
     if let Err(status) = resolve_url_path(req.path.as_bytes(), url_path) {
@@ -285,7 +301,10 @@ pub fn serve<'c>(
         Err(e) => {
             cache.remove(fs_path);
             return match stat_error(&e) {
-                404 => not_a_file(req.method, 404),
+                404 if req.method == Method::Options => {
+                    not_a_file(req.method, 404, missing_type(site, fs_path))
+                }
+                404 => not_a_file(req.method, 404, None),
                 s => Reply::error(s),
             };
         }
@@ -293,7 +312,7 @@ pub fn serve<'c>(
     if meta.is_dir() {
         if !url_path.ends_with(b"/") {
             if site.files().directory_slash {
-                let loc = directory_location(req, site.server_name(), local_port, url_path);
+                let loc = directory_location(req, site.server_name(), url_path);
                 return Reply::Error {
                     status: 301,
                     location: Some(loc),
@@ -328,11 +347,12 @@ pub fn serve<'c>(
     } else if !meta.is_file() {
         return Reply::error(403);
     }
-    match req.method {
-        Method::Get | Method::Head => {}
-        m => return not_a_file(m, 405),
-    }
     let content_type = site.mime().lookup(last_component(fs_path));
+    match req.method {
+        // The core handler serves POST like GET (the body is read and dropped).
+        Method::Get | Method::Head | Method::Post => {}
+        m => return not_a_file(m, 405, content_type),
+    }
     let file = match cache.open(fs_path, &meta, site.send_policy()) {
         Ok(f) => f,
         Err(e) => return Reply::error(stat_error(&e)),
@@ -349,7 +369,7 @@ pub fn serve<'c>(
     }
 }
 
-/// ETag, Last-Modified and the conditional verdict (200, 304, or Err(412)) for a file.
+/// ETag, Last-Modified and the conditional verdict (200, 304 or 412) for a file.
 fn validate(
     site: &Site,
     req: &Request<'_, '_>,
@@ -369,13 +389,15 @@ fn validate(
         if_none_match: req.header("if-none-match"),
         if_modified_since: req.header("if-modified-since"),
         has_range: req.header("range").is_some(),
-        get_or_head: true,
+        get_or_head: req.method.is_get_or_head(),
     };
     let status = if conds.any() {
         match conditional::evaluate(&conds, etag.as_ref().map(|e| e.as_bytes()), lm, clock.secs) {
             Verdict::Proceed => 200,
             Verdict::NotModified => 304,
-            Verdict::PreconditionFailed => return Err(412),
+            // A 412 still carries the file's headers, without a body (Apache's default
+            // handler answers it, not ap_die).
+            Verdict::PreconditionFailed => 412,
         }
     } else {
         200

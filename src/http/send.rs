@@ -15,26 +15,32 @@ use crate::http::response::{CommonHeaders, push_header, push_u64, start_head};
 /// Size of one read on the buffered (no mmap, no sendfile) path.
 const READ_CHUNK: usize = 64 * 1024;
 
-/// Writes the head of a file response into `out` (cleared). 304s carry only the validators.
+/// Writes the head of a file response into `out` (cleared). 304s carry only the validators;
+/// a 412 carries the file's headers with `Content-Length: 0` (a HEAD keeps the file's length,
+/// as in Apache, which sets it before the conditions are checked).
 pub fn file_head(
     out: &mut Vec<u8>,
     common: &CommonHeaders<'_>,
     f: &FileReply<'_>,
     content_type: Option<&str>,
     ka: KeepAlive,
+    head_only: bool,
 ) {
     start_head(out, f.status);
     common.push(out);
     let full = f.status != 304;
-    if full {
-        push_header(out, "Last-Modified", &f.last_modified);
-    }
+    push_header(out, "Last-Modified", &f.last_modified);
     if let Some(etag) = &f.etag {
         push_header(out, "ETag", etag.as_bytes());
     }
     if full {
+        let len = if f.status == 412 && !head_only {
+            0
+        } else {
+            f.file.len()
+        };
         out.extend_from_slice(b"Content-Length: ");
-        push_u64(out, f.file.len());
+        push_u64(out, len);
         out.extend_from_slice(b"\r\n");
     }
     keepalive::push_headers(out, ka);

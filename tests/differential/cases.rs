@@ -135,9 +135,12 @@ pub const FILE: &[Check] = &[
     Header("Accept-Ranges"),
     Body,
 ];
-/// An error response: same status and type; the page wording and size may differ.
+/// An error response: same status and type, and Apache's page byte for byte (its length too,
+/// or no length where Apache sends none).
 pub const ERROR: &[Check] = &[
     HtmlBody,
+    Header("Content-Length"),
+    Body,
     Present("ETag"),
     Present("Last-Modified"),
     Present("Accept-Ranges"),

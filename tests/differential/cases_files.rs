@@ -172,6 +172,28 @@ pub fn validators(tree: &Tree) -> Vec<Case> {
             format!("If-Unmodified-Since: {newer}"),
         )
         .file(),
+        case(
+            CORE,
+            "HEAD If-Match: other ETag",
+            req("HEAD", "/hello.txt", "If-Match: \"nope\"\r\n"),
+        )
+        .file(),
+        case(
+            CORE,
+            "POST If-None-Match: matching ETag",
+            req("POST", "/hello.txt", &format!("If-None-Match: {etag}\r\n")),
+        )
+        .file(),
+        case(
+            CORE,
+            "POST If-Modified-Since: Last-Modified",
+            req(
+                "POST",
+                "/hello.txt",
+                &format!("If-Modified-Since: {LAST_MODIFIED}\r\n"),
+            ),
+        )
+        .file(),
         big("Range: first 100 bytes", "Range: bytes=0-99".into()).file(),
         big("Range: suffix", "Range: bytes=-100".into()).file(),
         big("Range: open end", format!("Range: bytes={}-", BIG_LEN - 10)).file(),

@@ -317,5 +317,138 @@ pub fn cases() -> Vec<Case> {
             req("GET", "/hello.txt", "Expect: teapot\r\n"),
         )
         .error(),
+        // HTTP/0.9 and the request line (Apache's HttpProtocolOptions Strict Allow0.9).
+        c("HTTP/0.9 request for a missing file", "GET /missing.txt\r\n".into()),
+        c("HTTP/0.9 request, one trailing space", "GET /hello.txt \r\n".into()),
+        c("HTTP/0.9 request for a directory without slash", "GET /sub\r\n".into()),
+        c("HTTP/0.9 HEAD", "HEAD /hello.txt\r\n".into()).error(),
+        c("HTTP/0.9 POST", "POST /hello.txt\r\n".into()).error(),
+        c(
+            "HTTP/0.9 spelled out",
+            "GET /hello.txt HTTP/0.9\r\nHost: diff.test\r\n\r\n".into(),
+        )
+        .error(),
+        c(
+            "HTTP/1.2 in the request line",
+            "GET /hello.txt HTTP/1.2\r\nHost: diff.test\r\n\r\n".into(),
+        )
+        .file(),
+        c(
+            "HTTP/2.0 without Host",
+            "GET /hello.txt HTTP/2.0\r\n\r\n".into(),
+        )
+        .error(),
+        c(
+            "space after the protocol",
+            "GET /hello.txt HTTP/1.1 \r\nHost: diff.test\r\n\r\n".into(),
+        )
+        .error(),
+        c(
+            "two spaces after the method",
+            "GET  /hello.txt HTTP/1.1\r\nHost: diff.test\r\n\r\n".into(),
+        )
+        .error(),
+        c("word without a line end", "HELLO\r\n".into()).error(),
+        c("fragment in the target", get("/hello.txt#top")).error(),
+        c(
+            "ten blank lines before the request",
+            format!("{}{}", "\r\n".repeat(10), get("/hello.txt")),
+        )
+        .file(),
+        c(
+            "eleven blank lines before the request",
+            format!("{}{}", "\r\n".repeat(11), get("/hello.txt")),
+        )
+        .error(),
+        c(
+            "bare LF ending one header line",
+            "GET /hello.txt HTTP/1.1\r\nHost: diff.test\n\r\n".into(),
+        )
+        .error(),
+        // Header fields.
+        c(
+            "obs-fold before the first field",
+            "GET /hello.txt HTTP/1.1\r\n  b\r\nHost: diff.test\r\n\r\n".into(),
+        )
+        .error(),
+        c(
+            "obs-fold of whitespace only",
+            req("GET", "/hello.txt", "X-Test: a\r\n \t\r\n"),
+        )
+        .error(),
+        c(
+            "TRACE shows folded and trimmed fields",
+            req("TRACE", "/hello.txt", "X-Test: a  \r\n  b\r\n\tc  \r\nX-B:  v  \r\n"),
+        )
+        .with(&[Header("Content-Length"), Body]),
+        c(
+            "folded field at LimitRequestFieldSize - 2",
+            req("GET", "/hello.txt", &(field_of(LIMIT_REQUEST_FIELD_SIZE - 4) + " q\r\n")),
+        )
+        .file(),
+        c(
+            "folded field at LimitRequestFieldSize - 1",
+            req("GET", "/hello.txt", &(field_of(LIMIT_REQUEST_FIELD_SIZE - 3) + " q\r\n")),
+        )
+        .error(),
+        c("empty Host on HTTP/1.1", "GET /hello.txt HTTP/1.1\r\nHost:\r\n\r\n".into())
+            .error(),
+        c("Host with two dots in a row", "GET /hello.txt HTTP/1.1\r\nHost: a..b\r\n\r\n".into())
+            .error(),
+        c("Host with port 99999", "GET /hello.txt HTTP/1.1\r\nHost: a:99999\r\n\r\n".into())
+            .error(),
+        // Methods.
+        c("OPTIONS a missing file", req("OPTIONS", "/missing.txt", ""))
+            .with(&[Header("Content-Length"), Body]),
+        c("OPTIONS a directory index", req("OPTIONS", "/sub/", ""))
+            .with(&[Header("Content-Length"), Body]),
+        c("TRACE over HTTP/1.0", "TRACE /hello.txt HTTP/1.0\r\n\r\n".into())
+            .with(&[Header("Content-Length"), Body]),
+        c("POST to a directory index", req("POST", "/sub/", "Content-Length: 3\r\n") + "a=b")
+            .file(),
+        c(
+            "POST to a directory without index",
+            req("POST", "/noindex/", "Content-Length: 3\r\n") + "a=b",
+        )
+        .error(),
+        // Expect.
+        c(
+            "Expect: 100-continue without a body",
+            req("GET", "/hello.txt", "Expect: 100-continue\r\n"),
+        )
+        .file(),
+        c(
+            "Expect: 100-continue over HTTP/1.0",
+            "GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello".into(),
+        )
+        .file(),
+        c(
+            "Expect: 100-continue on a missing file",
+            req("GET", "/missing.txt", "Expect: 100-continue\r\nContent-Length: 5\r\n"),
+        )
+        .after_continue(b"hello")
+        .error(),
+        c(
+            "Expect: 100-continue on a directory without slash",
+            req("GET", "/sub", "Expect: 100-continue\r\nContent-Length: 5\r\n"),
+        )
+        .after_continue(b"hello")
+        .error(),
+        c(
+            "Expect: something else over HTTP/1.0 keep-alive",
+            "GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\nExpect: teapot\r\n\r\n".into(),
+        )
+        .error(),
+        c(
+            "HEAD with an unknown Expect",
+            req("HEAD", "/hello.txt", "Expect: teapot\r\n"),
+        )
+        .error(),
+        // Bodies Apache refuses while reading them: pages without a length.
+        c(
+            "bad chunk on a missing file",
+            req("GET", "/missing.txt", "Transfer-Encoding: chunked\r\n") + "zz\r\n",
+        )
+        .error(),
     ]
 }
