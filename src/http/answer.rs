@@ -62,13 +62,32 @@ pub fn trace_body(req: &Request<'_, '_>) -> Vec<u8> {
     body
 }
 
-/// OPTIONS, TRACE and error replies. `no_length`: an error found while reading the request
-/// body, whose page Apache sends without `Content-Length` (it ends with the connection).
+/// An error found while reading the request body, which replaces the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyFailure {
+    /// Apache sends these pages without `Content-Length` (they end with the connection),
+    /// except for a timeout's.
+    pub no_length: bool,
+    /// The answer decided before the body was read, if Apache mentions it on the page.
+    pub replaced: Option<u16>,
+}
+
+impl BodyFailure {
+    /// Reading the body for `reply` failed with `status`.
+    pub fn new(status: u16, reply: &Reply<'_>) -> BodyFailure {
+        BodyFailure {
+            no_length: status != 408,
+            replaced: (!reads_body_first(reply)).then(|| reply.status()),
+        }
+    }
+}
+
+/// OPTIONS, TRACE and error replies; `failure` when the reply is a body-reading error.
 pub fn in_memory_response(
     site: &Site,
     req: &Request<'_, '_>,
     reply: &Reply<'_>,
-    no_length: bool,
+    failure: Option<BodyFailure>,
 ) -> Response {
     match reply {
         Reply::Options { content_type } => {
@@ -97,10 +116,11 @@ pub fn in_memory_response(
                 location: location.as_deref(),
                 allow: Some(site.allow()),
                 expect: req.header("expect"),
+                replaced: failure.and_then(|f| f.replaced),
                 ..ErrorContext::default()
             };
             let mut r = Response::error(*status, &ctx);
-            if no_length {
+            if failure.is_some_and(|f| f.no_length) {
                 r.framing = Framing::UntilClose;
             }
             r
@@ -133,6 +153,63 @@ mod tests {
         ];
         for (reply, want) in cases {
             assert_eq!(reads_body_first(reply), *want, "{reply:?}");
+        }
+    }
+
+    #[test]
+    fn body_failures() {
+        let redirect = Reply::Error {
+            status: 301,
+            location: Some("http://h/d/".into()),
+        };
+        let cases: &[(u16, Reply<'static>, BodyFailure)] = &[
+            (
+                413,
+                Reply::error(404),
+                BodyFailure {
+                    no_length: true,
+                    replaced: None,
+                },
+            ),
+            (
+                400,
+                Reply::error(405),
+                BodyFailure {
+                    no_length: true,
+                    replaced: None,
+                },
+            ),
+            (
+                408,
+                Reply::error(404),
+                BodyFailure {
+                    no_length: false,
+                    replaced: None,
+                },
+            ),
+            (
+                413,
+                redirect,
+                BodyFailure {
+                    no_length: true,
+                    replaced: Some(301),
+                },
+            ),
+            (
+                413,
+                Reply::error(403),
+                BodyFailure {
+                    no_length: true,
+                    replaced: Some(403),
+                },
+            ),
+        ];
+        for (status, reply, want) in cases {
+            assert_eq!(
+                BodyFailure::new(*status, reply),
+                *want,
+                "{status} after {reply:?}"
+            );
         }
     }
 

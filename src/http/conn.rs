@@ -12,7 +12,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Instant, SystemTime};
 
 use crate::handlers::{self, Reply, RequestClock};
-use crate::http::answer::{self, in_memory_response, reads_body_first, refusal_is_head_only};
+use crate::http::answer::{
+    self, BodyFailure, in_memory_response, reads_body_first, refusal_is_head_only,
+};
 use crate::http::body::{BodyDecoder, BodyError, BodyFraming, BodyReader};
 use crate::http::error::HttpError;
 use crate::http::io::{ConnIo, ReadResult};
@@ -104,7 +106,7 @@ struct BodyRead {
     continued: bool,
     /// The connection cannot be reused (body unread, or broken).
     must_close: bool,
-    /// Reading the body failed: answer this instead (Apache sends its page without a length).
+    /// Reading the body failed: answer this status instead.
     error: Option<u16>,
     /// The client went away mid-body: nothing more to send.
     aborted: Option<ConnEnd>,
@@ -361,11 +363,11 @@ impl<'a, 's> Conn<'a, 's> {
             obs.request_finished(0, started.elapsed());
             return Step::End(end);
         }
+        let failure = body.error.map(|status| BodyFailure::new(status, &reply));
         if let Some(status) = body.error {
             reply = Reply::error(status);
         }
-        // Body errors but a timeout are sent without a length (see `BodyRead::error`).
-        let no_length = body.error.is_some_and(|s| s != 408);
+        let no_length = failure.is_some_and(|f| f.no_length);
 
         let status = reply.status();
         let http = site.http();
@@ -423,7 +425,7 @@ impl<'a, 's> Conn<'a, 's> {
                 (written, head_end)
             }
             other => {
-                let response = in_memory_response(site, &req, other, no_length);
+                let response = in_memory_response(site, &req, other, failure);
                 if http09 {
                     response.push_body(&mut work.out);
                 } else {
@@ -477,8 +479,9 @@ impl<'a, 's> Conn<'a, 's> {
         Step::End(ConnEnd::ServerClosed)
     }
 
-    /// Reads and drops the request body (Apache's discard) before `reply` is sent, unless the
-    /// answer closes the connection anyway or is a refusal Apache makes without reading it.
+    /// Reads and drops the request body (Apache's discard) before `reply` is sent. A refusal
+    /// made before the handler leaves it unread when the connection closes anyway or the client
+    /// waits for a 100 (which is then never sent).
     /// `rest` = the bytes read after the head.
     fn read_body(
         &mut self,
@@ -489,7 +492,8 @@ impl<'a, 's> Conn<'a, 's> {
     ) -> BodyRead {
         let mut out = BodyRead::default();
         let wants_continue = req.expect == Expectation::Continue;
-        if DROP_STATUSES.contains(&reply.status()) || (wants_continue && !reads_body_first(reply)) {
+        let handler_answer = reads_body_first(reply);
+        if !handler_answer && (DROP_STATUSES.contains(&reply.status()) || wants_continue) {
             out.must_close = true;
             return out;
         }

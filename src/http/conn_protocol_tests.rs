@@ -73,6 +73,29 @@ fn expect_100_continue() {
     assert_eq!((r.status, r.header("connection")), (200, Some("close")));
     assert!(h.read_to_close().is_empty());
 
+    // An unknown method is the default handler's answer too (100 first), then it closes.
+    let mut h = Harness::start(ts.site());
+    h.send(
+        b"FOO /plain.txt HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+    );
+    assert_eq!(h.response(true).status, 100);
+    h.send(b"hello");
+    let r = h.response(false);
+    assert_eq!((r.status, r.header("connection")), (501, Some("close")));
+    assert!(h.read_to_close().is_empty());
+
+    // A body too large for a redirect: Apache's 413 page mentions the 301 it replaced.
+    let mut small = TestSite::new("expect-small");
+    small.config.http.limit_request_body = 10;
+    let mut h = Harness::start(small.site());
+    h.send(b"GET /sub HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n");
+    let r = h.response(false);
+    assert_eq!((r.status, r.header("location")), (413, None));
+    assert!(
+        String::from_utf8_lossy(&r.body).contains("<p>Additionally, a 301 Moved Permanently\n")
+    );
+    assert!(h.read_to_close().is_empty());
+
     // A refusal made before the handler (DirectorySlash) sends no 100 and closes.
     let mut h = Harness::start(ts.site());
     h.send(b"GET /sub HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");

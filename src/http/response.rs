@@ -237,6 +237,9 @@ pub struct ErrorContext<'a> {
     /// Apache's `error-notes`: a sentence some 400s add ("Size of a request header field
     /// exceeds server limit.").
     pub note: Option<&'a str>,
+    /// The answer this page replaced (Apache's `recursive_error`: a 301 or 403 made before
+    /// the request body was read, which then failed to read).
+    pub replaced: Option<u16>,
 }
 
 /// The first line of Apache 2.4's generated pages (`DOCTYPE_HTML_4_01`).
@@ -313,6 +316,15 @@ pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
         _ => out.extend_from_slice(
             b"<p>The server encountered an internal error or\nmisconfiguration and was unable to complete\nyour request.</p>\n<p>Please contact the server administrator at \n [no address given] to inform them of the time this error occurred,\n and the actions you performed just before this error.</p>\n<p>More information about this error may be available\nin the server error log.</p>\n",
         ),
+    }
+    if let Some(first) = ctx.replaced {
+        out.extend_from_slice(b"<p>Additionally, a ");
+        push_u64(out, u64::from(first));
+        out.push(b' ');
+        out.extend_from_slice(reason(first).as_bytes());
+        out.extend_from_slice(
+            b"\nerror was encountered while trying to use an ErrorDocument to handle the request.</p>\n",
+        );
     }
     out.extend_from_slice(b"</body></html>\n");
 }

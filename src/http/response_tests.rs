@@ -36,6 +36,10 @@ fn pages_are_apaches_byte_for_byte() {
         note: Some(crate::http::error::NOTE_TOO_MANY_FIELDS),
         ..ctx("GET")
     };
+    let replaced = ErrorContext {
+        replaced: Some(301),
+        ..ctx("GET")
+    };
     // (status, context, the page after the doctype line and `<html><head>`).
     let rows: Vec<(u16, ErrorContext, &str)> = vec![
         (
@@ -82,6 +86,11 @@ fn pages_are_apaches_byte_for_byte() {
             413,
             ctx("POST"),
             "<title>413 Request Entity Too Large</title>\n</head><body>\n<h1>Request Entity Too Large</h1>\nThe requested resource does not allow request data with POST requests, or the amount of data provided in\nthe request exceeds the capacity limit.\n</body></html>\n",
+        ),
+        (
+            413,
+            replaced,
+            "<title>413 Request Entity Too Large</title>\n</head><body>\n<h1>Request Entity Too Large</h1>\nThe requested resource does not allow request data with GET requests, or the amount of data provided in\nthe request exceeds the capacity limit.\n<p>Additionally, a 301 Moved Permanently\nerror was encountered while trying to use an ErrorDocument to handle the request.</p>\n</body></html>\n",
         ),
         (
             414,

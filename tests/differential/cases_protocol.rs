@@ -446,6 +446,23 @@ pub fn cases() -> Vec<Case> {
         .error(),
         // Bodies Apache refuses while reading them: pages without a length.
         c(
+            "body over LimitRequestBody on a directory without slash",
+            req("GET", "/sub", &format!("Content-Length: {}\r\n", LIMIT_REQUEST_BODY + 1))
+                + &body_of(LIMIT_REQUEST_BODY + 1),
+        )
+        .error(),
+        c(
+            "bad chunk on a .ht file",
+            req("GET", "/.htpasswd", "Transfer-Encoding: chunked\r\n") + "zz\r\n",
+        )
+        .error(),
+        c(
+            "Expect: 100-continue on an unknown method",
+            req("FOO", "/hello.txt", "Expect: 100-continue\r\nContent-Length: 5\r\n"),
+        )
+        .after_continue(b"hello")
+        .error(),
+        c(
             "bad chunk on a missing file",
             req("GET", "/missing.txt", "Transfer-Encoding: chunked\r\n") + "zz\r\n",
         )
