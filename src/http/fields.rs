@@ -98,7 +98,7 @@ fn parse_content_length(v: &[u8]) -> Result<u64, HttpError> {
 
 /// Apache's `fix_hostname` rules, simplified: empty, a bracketed IPv6 literal, or a name of
 /// letters, digits, `-`, `.`, `_` without `..`; either optionally followed by `:port`.
-fn valid_host(host: &str) -> bool {
+pub fn valid_host(host: &str) -> bool {
     let b = host.as_bytes();
     let (name, port) = if b.first() == Some(&b'[') {
         let Some(close) = host.find(']') else {

@@ -21,7 +21,7 @@
 use crate::config::HttpConfig;
 use crate::http::body::BodyFraming;
 use crate::http::error::{HttpError, NOTE_FIELD_TOO_LONG, NOTE_TOO_MANY_FIELDS};
-use crate::http::fields::scan_fields;
+use crate::http::fields::{scan_fields, valid_host};
 use crate::http::request::{Method, Request, TargetForm, Version};
 use crate::http::request_line::{RequestLine, parse_request_line};
 
@@ -428,46 +428,58 @@ pub fn parse<'h, 'b>(
 
 type TargetParts<'b> = (TargetForm, Option<&'b str>, &'b str, Option<&'b str>);
 
+/// Splits the request target the way Apache's `ap_parse_uri` (with `apr_uri_parse`) reads it:
+/// `*` (OPTIONS only); a path; an `http:`/`https:` URL, with or without an authority (an
+/// empty one names no host); for CONNECT only, `host:port`. An OPTIONS URL without a path
+/// means `*`. A fragment, user info, another scheme or a bad port is a 400.
 fn split_target(target: &str, method: Method) -> Result<TargetParts<'_>, HttpError> {
-    // Apache (strict): a fragment or user info in the target is refused.
+    let bad = HttpError::bad_request;
     if target.contains('#') {
-        return Err(HttpError::bad_request("fragment in the request target"));
+        return Err(bad("fragment in the request target"));
+    }
+    if method == Method::Connect {
+        let (name, port) = target.rsplit_once(':').unwrap_or((target, ""));
+        if name.is_empty() || port.is_empty() || name.contains('/') || !valid_host(target) {
+            return Err(bad("CONNECT target is not host:port"));
+        }
+        return Ok((TargetForm::Authority, Some(target), "/", None));
     }
     if target == "*" {
         if method != Method::Options {
-            return Err(HttpError::bad_request(
-                "'*' target on a method other than OPTIONS",
-            ));
+            return Err(bad("'*' target on a method other than OPTIONS"));
         }
         return Ok((TargetForm::Asterisk, None, "*", None));
     }
     let (form, authority, rest) = if target.starts_with('/') {
         (TargetForm::Origin, None, target)
     } else {
-        let lower_scheme =
-            |s: &str| target.len() > s.len() && target[..s.len()].eq_ignore_ascii_case(s);
-        let after = if lower_scheme("http://") {
-            &target[7..]
-        } else if lower_scheme("https://") {
-            &target[8..]
-        } else {
-            return Err(HttpError::bad_request(
-                "request target is not a path or http URL",
-            ));
+        let (scheme, after) = target.split_once(':').unwrap_or(("", target));
+        if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+            return Err(bad("request target is not a path or http URL"));
+        }
+        let (authority, rest) = match after.strip_prefix("//") {
+            Some(a) => a.split_at(a.find(['/', '?']).unwrap_or(a.len())),
+            None => ("", after),
         };
-        let end = after.find(['/', '?']).unwrap_or(after.len());
-        if end == 0 {
-            return Err(HttpError::bad_request("absolute URL without a host"));
+        if authority.contains('@') {
+            return Err(bad("user info in the request target"));
         }
-        if after[..end].contains('@') {
-            return Err(HttpError::bad_request("user info in the request target"));
+        if !valid_host(authority) {
+            return Err(bad("invalid host in the request target"));
         }
-        (TargetForm::Absolute, Some(&after[..end]), &after[end..])
+        if !rest.is_empty() && !rest.starts_with(['/', '?']) {
+            return Err(bad("URL path not starting with /"));
+        }
+        let authority = (!authority.is_empty()).then_some(authority);
+        (TargetForm::Absolute, authority, rest)
     };
     let (path, query) = match rest.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (rest, None),
     };
+    if path.is_empty() && method == Method::Options {
+        return Ok((TargetForm::Asterisk, authority, "*", None));
+    }
     let path = if path.is_empty() { "/" } else { path };
     Ok((form, authority, path, query))
 }

@@ -171,6 +171,20 @@ fn request_table() {
             form: Some(TargetForm::Absolute), path: Some("/x"), query: Some(Some("y")), host: Some(Some("Example.com:8080")), ..ok() })),
         ("absolute form without path", apache(), b"GET HTTPS://h HTTP/1.1\r\nHost: h\r\n\r\n", Want::Ok(Check { path: Some("/"), host: Some(Some("h")), ..ok() })),
         ("absolute form needs host header on 1.1", apache(), b"GET http://h/ HTTP/1.1\r\n\r\n", Want::Err(400)),
+        ("http: without an authority", apache(), b"GET http:/x HTTP/1.1\r\nHost: a\r\n\r\n", Want::Ok(Check {
+            form: Some(TargetForm::Absolute), path: Some("/x"), host: Some(Some("a")), ..ok() })),
+        ("empty authority", apache(), b"GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n", Want::Ok(Check { path: Some("/x"), host: Some(Some("a")), ..ok() })),
+        ("nothing after http://", apache(), b"GET http:// HTTP/1.1\r\nHost: a\r\n\r\n", Want::Ok(Check { path: Some("/"), host: Some(Some("a")), ..ok() })),
+        ("http: with a relative path", apache(), b"GET http:x HTTP/1.1\r\nHost: a\r\n\r\n", Want::Err(400)),
+        ("bad port in the URL", apache(), b"GET http://h:abc/ HTTP/1.1\r\nHost: a\r\n\r\n", Want::Err(400)),
+        ("other scheme without slashes", apache(), b"GET foo:/x HTTP/1.1\r\nHost: a\r\n\r\n", Want::Err(400)),
+        ("options url without a path is *", apache(), b"OPTIONS http://h?x HTTP/1.1\r\nHost: a\r\n\r\n", Want::Ok(Check {
+            form: Some(TargetForm::Asterisk), path: Some("*"), host: Some(Some("h")), query: Some(None), ..ok() })),
+        ("connect host:port", apache(), b"CONNECT h:443 HTTP/1.1\r\nHost: a\r\n\r\n", Want::Ok(Check {
+            method: Some(Method::Connect), form: Some(TargetForm::Authority), path: Some("/"), host: Some(Some("h:443")), ..ok() })),
+        ("connect without a port", apache(), b"CONNECT h HTTP/1.1\r\nHost: a\r\n\r\n", Want::Err(400)),
+        ("connect a path", apache(), b"CONNECT /x HTTP/1.1\r\nHost: a\r\n\r\n", Want::Err(400)),
+        ("connect *", apache(), b"CONNECT * HTTP/1.1\r\nHost: a\r\n\r\n", Want::Err(400)),
         ("other scheme", apache(), b"GET ftp://h/ HTTP/1.1\r\nHost: h\r\n\r\n", Want::Err(400)),
         ("relative target", apache(), b"GET foo HTTP/1.1\r\nHost: h\r\n\r\n", Want::Err(400)),
         ("options *", apache(), b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", Want::Ok(Check {

@@ -108,8 +108,10 @@ pub enum TargetForm {
     Origin,
     /// `http://host/path?query`
     Absolute,
-    /// `*` (only meaningful for OPTIONS)
+    /// `*` (only meaningful for OPTIONS; also an OPTIONS URL without a path)
     Asterisk,
+    /// `host:port` (CONNECT only; refused with 405 as Apache does without a proxy)
+    Authority,
 }
 
 /// A complete, validated request head.

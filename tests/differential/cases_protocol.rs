@@ -467,5 +467,75 @@ pub fn cases() -> Vec<Case> {
             req("GET", "/missing.txt", "Transfer-Encoding: chunked\r\n") + "zz\r\n",
         )
         .error(),
+        // Odd but legal-looking heads.
+        c("HTTP/0.9 pipelined after HTTP/1.1", get("/style.css") + "GET /hello.txt\r\n")
+            .replies(1),
+        c(
+            "absolute URI with the default port",
+            "GET http://diff.test:80/hello.txt HTTP/1.1\r\nHost: diff.test\r\n\r\n".into(),
+        )
+        .file(),
+        c(
+            "absolute URI without a path",
+            "OPTIONS http://diff.test HTTP/1.1\r\nHost: diff.test\r\n\r\n".into(),
+        )
+        .with(&[Header("Content-Length"), Body]),
+        c(
+            "scheme with one slash",
+            "GET http:/hello.txt HTTP/1.1\r\nHost: diff.test\r\n\r\n".into(),
+        )
+        .error(),
+        c(
+            "CONNECT",
+            "CONNECT diff.test:443 HTTP/1.1\r\nHost: diff.test\r\n\r\n".into(),
+        )
+        .error(),
+        c("upper-case Host", "GET /sub HTTP/1.1\r\nHost: DIFF.Test\r\n\r\n".into()).error(),
+        c(
+            "Connection: keep-alive, close",
+            req("GET", "/hello.txt", "Connection: keep-alive, close\r\n"),
+        )
+        .file(),
+        c(
+            "Transfer-Encoding: identity",
+            req("GET", "/hello.txt", "Transfer-Encoding: identity\r\n"),
+        )
+        .error(),
+        c(
+            "Transfer-Encoding: chunked twice",
+            req("GET", "/hello.txt", "Transfer-Encoding: chunked, chunked\r\n") + "0\r\n\r\n",
+        )
+        .error(),
+        c(
+            "chunked over HTTP/1.0",
+            "POST /hello.txt HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n".into(),
+        )
+        .file(),
+        c(
+            "obs-text in a header value",
+            req("GET", "/hello.txt", "X-Test: caf\u{e9}\r\n"),
+        )
+        .file(),
+        c("underscore in a header name", req("GET", "/hello.txt", "X_Test: 1\r\n")).file(),
+        c("empty header value", req("GET", "/hello.txt", "X-Test:\r\n")).file(),
+        c("header name only spaces", req("GET", "/hello.txt", ": v\r\n")).error(),
+        c(
+            "Content-Length with a plus",
+            req("GET", "/hello.txt", "Content-Length: +1\r\n") + "x",
+        )
+        .error(),
+        c(
+            "Content-Length list",
+            req("GET", "/hello.txt", "Content-Length: 1, 1\r\n") + "x",
+        )
+        .error(),
+        c("TRACE *", "TRACE * HTTP/1.1\r\nHost: diff.test\r\n\r\n".into()).error(),
+        c("OPTIONS * over HTTP/1.0", "OPTIONS * HTTP/1.0\r\n\r\n".into())
+            .with(&[Header("Content-Length"), Body]),
+        c("HEAD with a body", req("HEAD", "/hello.txt", "Content-Length: 3\r\n") + "abc")
+            .file(),
+        c("DELETE a missing file", req("DELETE", "/missing.txt", "")).error(),
+        c("PROPFIND a file", req("PROPFIND", "/hello.txt", "")).error(),
+        c("PATCH a file", req("PATCH", "/hello.txt", "")).error(),
     ]
 }
