@@ -319,8 +319,21 @@ pub fn unfold(head: &[u8], line_end: usize, out: &mut Vec<u8>) {
     }
 }
 
+/// Appends `raw` with every byte >= 0x80 written as `%XX` (decoded back by the path resolver).
+fn escape_non_ascii(raw: &[u8], out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in raw {
+        if b < 0x80 {
+            out.push(b);
+        } else {
+            out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
+    }
+}
+
 /// Parses a complete head (`head` = exactly the bytes the scanner reported, from the request's
-/// first byte). `unfolded` is scratch space, used only when the head has continuation lines.
+/// first byte). `unfolded` is scratch space, used only when the head has continuation lines or
+/// the target bytes that are not UTF-8.
 pub fn parse_request<'h, 'b>(
     head: &'b [u8],
     scanner: &HeadScanner,
@@ -332,20 +345,36 @@ pub fn parse_request<'h, 'b>(
         return Err(HttpError::bad_request("incomplete request head"));
     };
     let line = &head[line_start..line_end];
-    let text = |r: std::ops::Range<usize>| {
-        std::str::from_utf8(&line[r])
-            .map_err(|_| HttpError::bad_request("request target is not UTF-8"))
+    let ascii = |r: std::ops::Range<usize>| {
+        // Method and protocol are tokens: ASCII, so UTF-8.
+        std::str::from_utf8(&line[r]).map_err(|_| HttpError::bad_request("invalid request line"))
     };
-    let method_str = text(parts.method.clone())?;
-    let target = text(parts.target.clone())?;
+    let method_str = ascii(parts.method.clone())?;
     let version = parts.version;
+    // The scratch buffer holds, when needed, the unfolded head and then the target with its
+    // non-ASCII bytes %-escaped (Apache takes raw bytes in a path; `Request` holds `&str`).
+    let unfold_head = scanner.folded && version != Version::Http09;
+    let raw_target = &line[parts.target.clone()];
+    let target_is_text = std::str::from_utf8(raw_target).is_ok();
+    unfolded.clear();
+    if unfold_head {
+        unfold(head, line_end, unfolded);
+    }
+    let escaped_at = unfolded.len();
+    if !target_is_text {
+        escape_non_ascii(raw_target, unfolded);
+    }
+    let scratch: &'b Vec<u8> = unfolded;
+    let target = match std::str::from_utf8(raw_target) {
+        Ok(t) => t,
+        Err(_) => std::str::from_utf8(&scratch[escaped_at..])
+            .map_err(|_| HttpError::bad_request("invalid request target"))?,
+    };
     let headers: &'h [httparse::Header<'b>] = if version == Version::Http09 {
         &[]
     } else {
-        let src: &'b [u8] = if scanner.folded {
-            unfold(head, line_end, unfolded);
-            let shared: &'b Vec<u8> = unfolded;
-            shared
+        let src: &'b [u8] = if unfold_head {
+            &scratch[..escaped_at]
         } else {
             head
         };
@@ -376,7 +405,7 @@ pub fn parse_request<'h, 'b>(
     };
     let protocol = match version {
         Version::Http09 => "HTTP/0.9",
-        _ => text(parts.protocol.clone())?,
+        _ => ascii(parts.protocol.clone())?,
     };
     Ok(Request {
         method,

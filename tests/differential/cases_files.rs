@@ -32,6 +32,20 @@ pub fn paths() -> Vec<Case> {
             "GET /caf\u{e9}.txt HTTP/1.1\r\nHost: diff.test\r\n\r\n",
         )
         .file(),
+        case(
+            CORE,
+            "Latin-1 name, raw byte",
+            &b"GET /latin1-caf\xe9.txt HTTP/1.1\r\nHost: diff.test\r\n\r\n"[..],
+        )
+        .file(),
+        c("Latin-1 name, escaped", "/latin1-caf%E9.txt").file(),
+        c("missing file, raw byte", "/nothing-\u{e9}").error(),
+        case(
+            CORE,
+            "missing file, raw Latin-1 byte",
+            &b"GET /nothing-\xe9 HTTP/1.1\r\nHost: diff.test\r\n\r\n"[..],
+        )
+        .error(),
         c("name with a plus", "/plus+sign.txt").file(),
         c("name with a question mark", "/question%3F.txt").file(),
         c("dotfile", "/.hidden.txt").file(),

@@ -8,6 +8,7 @@
 //! the test runs as root both servers' children run as www-data.
 
 use std::fs::{self, File, FileTimes, Permissions};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
@@ -82,6 +83,11 @@ impl Tree {
         text("with space.txt", "a name with a space\n");
         text("100%.txt", "a name with a percent sign\n");
         text("caf\u{e9}.txt", "a name in UTF-8\n");
+        // A name that is not UTF-8 (Latin-1 e-acute): Apache takes raw bytes in a path.
+        file(
+            &docroot.join(std::ffi::OsStr::from_bytes(b"latin1-caf\xe9.txt")),
+            b"a name in Latin-1\n",
+        );
         text("plus+sign.txt", "a name with a plus\n");
         text("question?.txt", "a name with a question mark\n");
         text(".hidden.txt", "a dotfile, served\n");
