@@ -355,19 +355,19 @@ pub fn parse_request<'h, 'b>(
     // non-ASCII bytes %-escaped (Apache takes raw bytes in a path; `Request` holds `&str`).
     let unfold_head = scanner.folded && version != Version::Http09;
     let raw_target = &line[parts.target.clone()];
-    let target_is_text = std::str::from_utf8(raw_target).is_ok();
+    let target_text = std::str::from_utf8(raw_target).ok();
     unfolded.clear();
     if unfold_head {
         unfold(head, line_end, unfolded);
     }
     let escaped_at = unfolded.len();
-    if !target_is_text {
+    if target_text.is_none() {
         escape_non_ascii(raw_target, unfolded);
     }
     let scratch: &'b Vec<u8> = unfolded;
-    let target = match std::str::from_utf8(raw_target) {
-        Ok(t) => t,
-        Err(_) => std::str::from_utf8(&scratch[escaped_at..])
+    let target = match target_text {
+        Some(t) => t,
+        None => std::str::from_utf8(&scratch[escaped_at..])
             .map_err(|_| HttpError::bad_request("invalid request target"))?,
     };
     let headers: &'h [httparse::Header<'b>] = if version == Version::Http09 {
