@@ -1,11 +1,6 @@
 //! Which issue brings each feature that is parsed but not supported yet, for the
 //! "not supported yet" messages. Update these when an issue lands and its keys become live.
 
-/// `[[directory]]`, Options other than FollowSymLinks, `.htaccess`, `error_document`,
-/// `hostname_lookups`, byte ranges, `buffered_logs`.
-pub const TREE: &str = "issue #3, \"HTTP/1.1 and document tree\"";
-/// `[[location]]` and the server-status handler.
-pub const STATUS: &str = "issue #4, \"status page\"";
 /// `mpm.module = "worker"` or `"event"`.
 pub const THREADS: &str = "issue #5, \"worker and event MPMs\"";
 /// `[[proxy]]`, `[[balancer]]`.

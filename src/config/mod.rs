@@ -10,6 +10,8 @@
 //! checks every value. All errors are returned together, in file order. This module never
 //! logs: the caller prints the warnings (to the error log and stderr, and for `-t`).
 
+mod dir_keys;
+pub mod directives;
 mod duration;
 mod error;
 mod extract;
@@ -17,6 +19,7 @@ mod file;
 mod files;
 mod later;
 mod lenient;
+mod merge;
 mod mpm;
 mod schema;
 mod sections;
@@ -32,6 +35,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use error::{ConfigError, ConfigErrors, Warning};
+pub use merge::apply_options;
 pub use types::*;
 
 use error::Diagnostics;

@@ -1,43 +1,59 @@
-//! The `[[directory]]`, `[[location]]`, `[[proxy]]` and `[[balancer]]` sections: each is
-//! checked key by key (so a typo is found now, not when the feature lands), then reported as
-//! "not supported yet" with the issue that brings it. They never reach the frozen `Config`.
+//! The `[[directory]]`, `[[location]]`, `[[proxy]]` and `[[balancer]]` sections. Directory
+//! sections are checked and frozen into [`DirectorySection`]s, sorted as Apache sorts
+//! `<Directory>` sections; `[[location]]`s (the server-status handler, `require`) become
+//! [`LocationConfig`]s in file order; proxy and balancer sections (and a location with the
+//! balancer-manager handler) are checked key by key (so a typo is found now, not when the
+//! feature lands), then reported as "not supported yet" with the issue that brings them.
 
-use std::net::IpAddr;
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
+use super::dir_keys::{RawDirKeys, dir_settings};
+use super::directives::parse_require;
 use super::duration::Unit;
 use super::error::{Diagnostics, did_you_mean, one_of};
-use super::extract::{Val, take, take_duration, take_items, take_list};
+use super::extract::{Val, resolve, take, take_duration, take_items, take_list};
 use super::file::{RawBalancer, RawDirectory, RawLocation, RawMember, RawProxy};
-use super::files::{
-    DEFAULT_OPTIONS, Negotiation, add_type, check_allow_override, check_negotiation,
-    directory_index, options,
-};
-use super::later::{PROXY, STATUS, TREE};
+use super::later::PROXY;
 use super::lenient::{DurationValue, Field, StringList};
+use super::types::{DirectorySection, LocationConfig, RequireLine};
 
 type Span = Range<usize>;
 
+/// Where `[[directory]]` paths are anchored: relative ones against `server_root`; those under
+/// the document root as written are re-based onto the canonical one, so they match the walk.
+pub struct PathBase<'a> {
+    pub server_root: &'a Path,
+    pub docroot_as_written: &'a Path,
+    pub document_root: &'a Path,
+}
+
+/// Checks every section; returns the directory sections, sorted by depth (stable), and the
+/// locations in file order.
 pub fn check(
     diag: &mut Diagnostics<'_>,
     directories: Vec<Spanned<RawDirectory>>,
     locations: Vec<Spanned<RawLocation>>,
     proxies: Vec<Spanned<RawProxy>>,
     balancers: Vec<Spanned<RawBalancer>>,
-) {
+    base: &PathBase<'_>,
+) -> (Vec<DirectorySection>, Vec<LocationConfig>) {
+    let mut sections = Vec::new();
     for (i, section) in directories.into_iter().enumerate() {
         let span = section.span();
         let path = format!("directory[{i}]");
-        not_yet(diag, span.clone(), &path, "[[directory]]", TREE);
-        directory(diag, section.into_inner(), &path, &span);
+        if let Some(s) = directory(diag, section.into_inner(), &path, &span, base) {
+            sections.push(s);
+        }
     }
+    sections.sort_by_key(|s| s.path.components().count());
+    let mut built = Vec::new();
     for (i, section) in locations.into_iter().enumerate() {
         let span = section.span();
         let path = format!("location[{i}]");
-        not_yet(diag, span.clone(), &path, "[[location]]", STATUS);
-        location(diag, section.into_inner(), &path, &span);
+        built.extend(location(diag, section.into_inner(), &path, &span));
     }
     for (i, section) in proxies.into_iter().enumerate() {
         let span = section.span();
@@ -51,6 +67,7 @@ pub fn check(
         not_yet(diag, span.clone(), &path, "[[balancer]]", PROXY);
         balancer(diag, section.into_inner(), &path, &span);
     }
+    (sections, built)
 }
 
 fn not_yet(diag: &mut Diagnostics<'_>, span: Span, key: &str, what: &str, issue: &str) {
@@ -86,109 +103,103 @@ fn required(
     value
 }
 
-fn directory(diag: &mut Diagnostics<'_>, raw: RawDirectory, path: &str, span: &Span) {
-    let key = |name: &str| format!("{path}.{name}");
-    required(diag, raw.path, path, "path", span);
-    options(diag, raw.options, &key("options"), DEFAULT_OPTIONS);
-    check_allow_override(diag, raw.allow_override, &key("allow_override"));
-    directory_index(diag, raw.directory_index, &key("directory_index"));
-    require(diag, raw.require, &key("require"));
-    add_type(diag, raw.add_type, &key("add_type"));
-    let negotiation = Negotiation {
-        language_priority: raw.language_priority,
-        force_language_priority: raw.force_language_priority,
+fn directory(
+    diag: &mut Diagnostics<'_>,
+    raw: RawDirectory,
+    section: &str,
+    span: &Span,
+    base: &PathBase<'_>,
+) -> Option<DirectorySection> {
+    let path = required(diag, raw.path, section, "path", span);
+    let keys = RawDirKeys {
+        options: raw.options,
+        allow_override: raw.allow_override,
+        directory_index: raw.directory_index,
+        require: raw.require,
         error_document: raw.error_document,
+        add_type: raw.add_type,
         add_language: raw.add_language,
         add_charset: raw.add_charset,
         add_encoding: raw.add_encoding,
         add_handler: raw.add_handler,
         default_language: raw.default_language,
+        language_priority: raw.language_priority,
+        force_language_priority: raw.force_language_priority,
     };
-    check_negotiation(diag, negotiation, path, false);
+    let settings = dir_settings(diag, keys, section);
+    let path = path.filter(|p| !p.value.trim().is_empty())?;
+    Some(DirectorySection {
+        path: anchor(base, &path.value),
+        settings,
+    })
+}
+
+/// A section path, absolute and normalized; re-based onto the canonical document root when it
+/// lies under the document root as written.
+fn anchor(base: &PathBase<'_>, text: &str) -> PathBuf {
+    let path = resolve(base.server_root, text);
+    match path.strip_prefix(base.docroot_as_written) {
+        Ok(rest) if base.docroot_as_written != base.document_root => base.document_root.join(rest),
+        _ => path,
+    }
 }
 
 const HANDLERS: [&str; 2] = ["server-status", "balancer-manager"];
 
-fn location(diag: &mut Diagnostics<'_>, raw: RawLocation, path: &str, span: &Span) {
+fn location(
+    diag: &mut Diagnostics<'_>,
+    raw: RawLocation,
+    path: &str,
+    span: &Span,
+) -> Option<LocationConfig> {
     let key = |name: &str| format!("{path}.{name}");
-    if let Some(v) = required(diag, raw.path, path, "path", span)
+    let errors_before = diag.errors.len();
+    let url = required(diag, raw.path, path, "path", span);
+    if let Some(v) = &url
         && !v.value.starts_with('/')
     {
         diag.invalid(
-            v.span,
+            v.span.clone(),
             &key("path"),
             "expected a URL path starting with '/'",
         );
     }
-    if let Some(v) = take(diag, raw.handler, &key("handler"))
-        && !HANDLERS.contains(&v.value.as_str())
-    {
-        let detail = format!(
-            "\"{}\" is not a handler (expected {}){}",
-            v.value,
-            one_of(&HANDLERS),
-            did_you_mean(&v.value, &HANDLERS)
-        );
-        diag.invalid(v.span, &key("handler"), detail);
+    let handler = take(diag, raw.handler, &key("handler"));
+    if let Some(v) = &handler {
+        if !HANDLERS.contains(&v.value.as_str()) {
+            let detail = format!(
+                "\"{}\" is not a handler (expected {}){}",
+                v.value,
+                one_of(&HANDLERS),
+                did_you_mean(&v.value, &HANDLERS)
+            );
+            diag.invalid(v.span.clone(), &key("handler"), detail);
+        } else if v.value == "balancer-manager" {
+            let why = format!("only \"server-status\"; the balancer manager comes with {PROXY}");
+            diag.unsupported(v.span.clone(), &key("handler"), &why);
+        }
     }
-    require(diag, raw.require, &key("require"));
+    let require = require(diag, raw.require, &key("require"));
+    (diag.errors.len() == errors_before).then(|| LocationConfig {
+        path: url.map(|v| v.value).unwrap_or_default(),
+        handler: handler.map(|v| v.value),
+        require,
+    })
 }
 
 /// `require` lines: Apache's `Require` providers mpmd knows, any one of which grants.
-fn require(diag: &mut Diagnostics<'_>, field: Field<StringList>, key: &str) {
+fn require(diag: &mut Diagnostics<'_>, field: Field<StringList>, key: &str) -> Vec<RequireLine> {
+    let mut lines = Vec::new();
     for line in take_list(diag, field, key)
         .map(|l| l.value)
         .unwrap_or_default()
     {
-        if let Err(detail) = check_require(&line.value) {
-            diag.invalid(line.span, key, detail);
+        match parse_require(&line.value) {
+            Ok(parsed) => lines.push(parsed),
+            Err(detail) => diag.invalid(line.span, key, detail),
         }
     }
-}
-
-const PROVIDERS: [&str; 5] = ["all", "local", "ip", "host", "not"];
-
-/// One `Require` line: `all granted|denied`, `local`, `ip ADDR...`, `host NAME...`, `not ...`.
-pub fn check_require(line: &str) -> Result<(), String> {
-    let words: Vec<&str> = line.split_whitespace().collect();
-    let words = match words.as_slice() {
-        ["not", rest @ ..] if !rest.is_empty() && rest[0] != "not" && rest[0] != "all" => rest,
-        _ => &words[..],
-    };
-    match words {
-        ["all", "granted" | "denied"] | ["local"] => Ok(()),
-        ["ip", addrs @ ..] if !addrs.is_empty() => match addrs.iter().find(|a| !is_ip_pattern(a)) {
-            Some(bad) => Err(format!("\"{bad}\" is not an IP address, network or prefix")),
-            None => Ok(()),
-        },
-        ["host", names @ ..] if !names.is_empty() => Ok(()),
-        [first, ..] if PROVIDERS.contains(first) => Err(format!(
-            "\"{line}\" is not a valid require line (expected \"all granted\", \"all denied\", \
-             \"local\", \"ip ADDRESS...\" or \"host NAME...\")"
-        )),
-        _ => Err(format!(
-            "\"{line}\" is not a require line mpmd knows (expected \"all granted\", \
-             \"all denied\", \"local\", \"ip ADDRESS...\" or \"host NAME...\"){}",
-            did_you_mean(words.first().copied().unwrap_or(""), &PROVIDERS)
-        )),
-    }
-}
-
-/// `10.1`, `10.1.`, `192.168.0.0/16`, `10.0.0.0/255.0.0.0`, `::1`, `2001:db8::/32`.
-fn is_ip_pattern(text: &str) -> bool {
-    if let Some((addr, mask)) = text.split_once('/') {
-        let Ok(ip) = addr.parse::<IpAddr>() else {
-            return false;
-        };
-        let max = if ip.is_ipv4() { 32 } else { 128 };
-        return mask.parse::<u8>().is_ok_and(|m| m <= max)
-            || (ip.is_ipv4() && mask.parse::<std::net::Ipv4Addr>().is_ok());
-    }
-    if text.parse::<IpAddr>().is_ok() {
-        return true;
-    }
-    let parts: Vec<&str> = text.trim_end_matches('.').split('.').collect();
-    parts.len() < 4 && parts.iter().all(|p| p.parse::<u8>().is_ok())
+    lines
 }
 
 /// The ProxyPass worker parameters shared by `[[proxy]]` and `[[balancer.member]]`.
@@ -394,33 +405,6 @@ fn is_member_status(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn require_lines() {
-        for line in [
-            "all granted",
-            "all denied",
-            "local",
-            "ip 10.1 192.168.0.0/16 ::1",
-            "ip 10.0.0.0/255.0.0.0 2001:db8::/32 10.1.",
-            "host example.org",
-            "not ip 10.0.0.1",
-        ] {
-            assert_eq!(check_require(line), Ok(()), "{line}");
-        }
-        for (line, message) in [
-            ("all", "is not a valid require line"),
-            ("ip", "is not a valid require line"),
-            ("ip 300.1", "\"300.1\" is not an IP address"),
-            ("ip 10.0.0.0/33", "is not an IP address"),
-            ("everyone", "is not a require line mpmd knows"),
-            ("lokal", "(did you mean \"local\"?)"),
-            ("not not local", "is not a valid require line"),
-        ] {
-            let error = check_require(line).unwrap_err();
-            assert!(error.contains(message), "{line}: {error}");
-        }
-    }
 
     #[test]
     fn member_status_flags() {

@@ -5,7 +5,7 @@
 //! absolute (resolved against `server_root`), durations are `Duration`s.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -168,7 +168,9 @@ pub struct AccessLogConfig {
     pub buffered_logs: bool,
 }
 
-/// `[files]`: the document tree.
+/// `[files]`: the document tree. Its per-directory keys are the server-wide base (Apache's
+/// directives outside any `<Directory>`); `directories` are merged over it, shortest path
+/// first (see [`DirConfig`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FilesConfig {
     /// DocumentRoot (absolute, canonicalized if it exists).
@@ -176,10 +178,200 @@ pub struct FilesConfig {
     /// DirectoryIndex, tried in order; empty = disabled.
     pub directory_index: Vec<String>,
     pub directory_slash: bool,
-    /// Options for the document root after `+`/`-` merging.
+    /// Options after `+`/`-` merging over Apache's default (FollowSymLinks).
     pub options: Options,
+    /// `index_options`: IndexOptions' layout keywords (an mpmd key; Apache's default is none).
+    pub index_options: IndexOptions,
     /// `add_type`: extension (lower case, without the dot) -> media type.
     pub add_type: BTreeMap<String, String>,
+    /// AllowOverride.
+    pub allow_override: AllowOverride,
+    /// AccessFileName: tried in order in each directory; the first that exists is used.
+    pub access_file_name: Vec<String>,
+    /// ErrorDocument, by status.
+    pub error_document: BTreeMap<u16, ErrorDocument>,
+    /// AddLanguage: extension -> language tag.
+    pub add_language: BTreeMap<String, String>,
+    /// AddCharset: extension -> charset.
+    pub add_charset: BTreeMap<String, String>,
+    /// AddEncoding: extension -> encoding.
+    pub add_encoding: BTreeMap<String, String>,
+    /// AddHandler: extension -> handler (`type-map` only; filled by content negotiation).
+    pub add_handler: BTreeMap<String, String>,
+    /// DefaultLanguage.
+    pub default_language: Option<String>,
+    /// LanguagePriority (content negotiation).
+    pub language_priority: Vec<String>,
+    /// ForceLanguagePriority (content negotiation).
+    pub force_language_priority: ForceLanguagePriority,
+    /// `[[directory]]` sections, sorted by depth (number of path components), file order kept
+    /// among equal depths: the order Apache merges `<Directory>` sections in.
+    pub directories: Vec<DirectorySection>,
+}
+
+/// One `[[directory]]` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DirectorySection {
+    /// Absolute, normalized, no trailing slash (`/` stays `/`). When it lies under the
+    /// document root as written, it is re-based onto the canonical `document_root`.
+    pub path: PathBuf,
+    pub settings: DirSettings,
+}
+
+/// Per-directory settings as one `[[directory]]` section or one `.htaccess` file gives them:
+/// `None` / empty = inherited. Merged over the parent's [`DirConfig`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DirSettings {
+    pub options: Option<OptionsDirective>,
+    pub allow_override: Option<AllowOverride>,
+    pub directory_index: Option<Vec<String>>,
+    /// Require lines, any of which grants (RequireAny); replaces the parent's (AuthMerging Off).
+    pub require: Option<Vec<RequireLine>>,
+    /// Per status, over the parent's.
+    pub error_document: BTreeMap<u16, ErrorDocument>,
+    /// Per extension, over the parent's (same for the other extension maps).
+    pub add_type: BTreeMap<String, String>,
+    pub add_language: BTreeMap<String, String>,
+    pub add_charset: BTreeMap<String, String>,
+    pub add_encoding: BTreeMap<String, String>,
+    pub add_handler: BTreeMap<String, String>,
+    pub default_language: Option<String>,
+    pub language_priority: Option<Vec<String>>,
+    pub force_language_priority: Option<ForceLanguagePriority>,
+}
+
+/// The effective per-directory configuration: the `[files]` base with every matching section
+/// (and `.htaccess` file) merged over it. Built by `DirConfig::base` and `DirConfig::merge`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DirConfig {
+    pub options: Options,
+    pub allow_override: AllowOverride,
+    pub directory_index: Vec<String>,
+    /// Empty = no `Require` anywhere: granted.
+    pub require: Vec<RequireLine>,
+    pub error_document: BTreeMap<u16, ErrorDocument>,
+    pub add_type: BTreeMap<String, String>,
+    pub add_language: BTreeMap<String, String>,
+    pub add_charset: BTreeMap<String, String>,
+    pub add_encoding: BTreeMap<String, String>,
+    pub add_handler: BTreeMap<String, String>,
+    pub default_language: Option<String>,
+    pub language_priority: Vec<String>,
+    pub force_language_priority: ForceLanguagePriority,
+    /// True when mod_mime needs more than the site's type table: a section or `.htaccess`
+    /// added types, or a charset, language or encoding mapping (or DefaultLanguage) is set.
+    pub mime_beyond_table: bool,
+}
+
+/// An `Options` directive as written in one scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionsDirective {
+    /// No `+`/`-`: replaces the inherited set.
+    Replace(Options),
+    /// Every entry had `+`/`-`: applied to the inherited set as `(inherited - remove) + add`.
+    Change { add: Options, remove: Options },
+}
+
+/// AllowOverride: which directive classes a `.htaccess` file may use. All off = None (no
+/// `.htaccess` is ever opened).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AllowOverride {
+    /// `Options` (`Some(all)`), `Options=list` (`Some(those)`), or not allowed (`None`).
+    pub options: Option<Options>,
+    pub file_info: bool,
+    pub indexes: bool,
+    pub limit: bool,
+    pub auth_config: bool,
+}
+
+impl AllowOverride {
+    /// AllowOverride None.
+    pub const NONE: AllowOverride = AllowOverride {
+        options: None,
+        file_info: false,
+        indexes: false,
+        limit: false,
+        auth_config: false,
+    };
+    /// AllowOverride All.
+    pub const ALL: AllowOverride = AllowOverride {
+        options: Some(Options::ALL_KNOWN),
+        file_info: true,
+        indexes: true,
+        limit: true,
+        auth_config: true,
+    };
+
+    /// True if `.htaccess` files are read at all.
+    pub fn any(&self) -> bool {
+        *self != AllowOverride::NONE
+    }
+}
+
+/// ForceLanguagePriority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForceLanguagePriority {
+    pub prefer: bool,
+    pub fallback: bool,
+}
+
+impl Default for ForceLanguagePriority {
+    /// Apache's default: Prefer.
+    fn default() -> Self {
+        ForceLanguagePriority {
+            prefer: true,
+            fallback: false,
+        }
+    }
+}
+
+/// One `Require` line (mod_authz_core / mod_authz_host providers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequireLine {
+    AllGranted,
+    AllDenied,
+    /// Loopback client, or client address == server address.
+    Local,
+    /// Any of these networks.
+    Ip(Vec<IpPattern>),
+    /// Any of these domain names (double-reverse DNS of the client, suffix match).
+    Host(Vec<String>),
+}
+
+/// An address pattern of `Require ip`: the client matches if `client & mask == net`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IpPattern {
+    V4 { net: u32, mask: u32 },
+    V6 { net: u128, mask: u128 },
+}
+
+impl IpPattern {
+    /// One exact address.
+    pub fn host(ip: IpAddr) -> IpPattern {
+        match ip {
+            IpAddr::V4(a) => IpPattern::V4 {
+                net: a.to_bits(),
+                mask: u32::MAX,
+            },
+            IpAddr::V6(a) => IpPattern::V6 {
+                net: a.to_bits(),
+                mask: u128::MAX,
+            },
+        }
+    }
+}
+
+/// What ErrorDocument does for one status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorDocument {
+    /// A local URL (`/missing.html`): served by internal redirect, the status kept.
+    Local(String),
+    /// A full URL: the client gets a 302 to it.
+    Redirect(String),
+    /// A message sent as the `text/html` body.
+    Text(String),
+    /// `default`: Apache's built-in page (cancels an inherited one).
+    Default,
 }
 
 /// The effective `Options` set.
@@ -189,6 +381,31 @@ pub struct Options {
     pub symlinks_if_owner_match: bool,
     pub indexes: bool,
     pub multiviews: bool,
+}
+
+impl Options {
+    /// Every option mpmd knows (what `AllowOverride All` / `Options` lets a `.htaccess` set).
+    pub const ALL_KNOWN: Options = Options {
+        follow_symlinks: true,
+        symlinks_if_owner_match: true,
+        indexes: true,
+        multiviews: true,
+    };
+
+    /// True when symlinks are followed without any check (FollowSymLinks without
+    /// SymLinksIfOwnerMatch): the directory walk needs no `lstat`.
+    pub fn follows_symlinks_unchecked(&self) -> bool {
+        self.follow_symlinks && !self.symlinks_if_owner_match
+    }
+}
+
+/// The IndexOptions keywords that choose a listing's layout (mod_autoindex).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IndexOptions {
+    /// `FancyIndexing`: a `<pre>` table with Last modified / Size / Description columns.
+    pub fancy_indexing: bool,
+    /// `HTMLTable`: the same columns as an HTML table.
+    pub html_table: bool,
 }
 
 /// `[status]`.
@@ -203,5 +420,5 @@ pub struct LocationConfig {
     /// URL prefix.
     pub path: String,
     pub handler: Option<String>,
-    pub require: Vec<String>,
+    pub require: Vec<RequireLine>,
 }

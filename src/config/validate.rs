@@ -16,7 +16,7 @@ use super::duration::Unit;
 use super::error::{Diagnostics, did_you_mean};
 use super::extract::{Val, resolve, take, take_duration, take_items, take_list};
 use super::file::{RawConfig, RawHttp, RawLog, RawMpm, RawStatus};
-use super::later::{THREADS, TREE};
+use super::later::THREADS;
 use super::lenient::{Expect, Field, Item, StringList};
 use super::mpm::{MpmInput, Retained, resolve_mpm};
 use super::types::{
@@ -101,9 +101,22 @@ pub fn build(
     let mpm = mpm(diag, raw.mpm, retained);
     let http = http(diag, raw.http, root);
     let log = access_log(diag, raw.log, root);
-    let files = files::build(diag, raw.files, root);
+    let (mut files, docroot_as_written) = files::build(diag, raw.files, root);
     let status = status(diag, raw.status);
-    sections::check(diag, raw.directory, raw.location, raw.proxy, raw.balancer);
+    let base = sections::PathBase {
+        server_root: root,
+        docroot_as_written: &docroot_as_written,
+        document_root: &files.document_root,
+    };
+    let (directories, locations) = sections::check(
+        diag,
+        raw.directory,
+        raw.location,
+        raw.proxy,
+        raw.balancer,
+        &base,
+    );
+    files.directories = directories;
 
     Config {
         source: source.to_path_buf(),
@@ -124,7 +137,7 @@ pub fn build(
         log,
         files,
         status,
-        locations: Vec::new(),
+        locations,
     }
 }
 
@@ -377,19 +390,13 @@ fn http(diag: &mut Diagnostics<'_>, raw: RawHttp, root: &Path) -> HttpConfig {
     );
     let limit_request_body = take(diag, raw.limit_request_body, "http.limit_request_body")
         .map_or(1_073_741_824, |v| v.value);
-    let hostname_lookups = match keyword_val(
+    let hostname_lookups = keyword(
         diag,
         raw.hostname_lookups,
         "http.hostname_lookups",
         parse_hostname_lookups,
-    ) {
-        Some(v) if v.value != HostnameLookups::Off => {
-            diag.unsupported(v.span, "http.hostname_lookups", "only \"off\"");
-            v.value
-        }
-        Some(v) => v.value,
-        None => HostnameLookups::Off,
-    };
+        HostnameLookups::Off,
+    );
     let enable_sendfile = flag(diag, raw.enable_sendfile, "http.enable_sendfile", false);
     let enable_mmap = flag(diag, raw.enable_mmap, "http.enable_mmap", true);
     let file_etag = file_etag(diag, raw.file_etag);
@@ -402,17 +409,8 @@ fn http(diag: &mut Diagnostics<'_>, raw: RawHttp, root: &Path) -> HttpConfig {
         None,
     );
     let trace_enable = flag(diag, raw.trace_enable, "http.trace_enable", true);
-    let max_ranges = match take(diag, raw.max_ranges, "http.max_ranges") {
-        Some(v) => {
-            diag.unsupported(
-                v.span,
-                "http.max_ranges",
-                &format!("remove the key; byte ranges come with {TREE}"),
-            );
-            v.value
-        }
-        None => 200,
-    };
+    // MaxRanges; 0 is Apache's `none` (no ranges, `Accept-Ranges: none`).
+    let max_ranges = take(diag, raw.max_ranges, "http.max_ranges").map_or(200, |v| v.value);
     HttpConfig {
         timeout,
         keep_alive,
@@ -523,14 +521,7 @@ fn access_log(diag: &mut Diagnostics<'_>, raw: RawLog, root: &Path) -> AccessLog
         }
         None => expand_log_format("common"),
     };
-    let buffered_logs = match take(diag, raw.buffered_logs, "log.buffered_logs") {
-        Some(v) if v.value => {
-            let why = format!("only false; buffered logs come with {TREE}");
-            diag.unsupported(v.span, "log.buffered_logs", &why);
-            true
-        }
-        _ => false,
-    };
+    let buffered_logs = take(diag, raw.buffered_logs, "log.buffered_logs").is_some_and(|v| v.value);
     AccessLogConfig {
         access_log,
         log_format,

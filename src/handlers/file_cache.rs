@@ -175,6 +175,11 @@ impl FileCache {
         Ok(&self.entries[path])
     }
 
+    /// The entry for `path` that [`FileCache::open`] made or validated for this request.
+    pub fn get(&self, path: &[u8]) -> Option<&CachedFile> {
+        self.entries.get(path)
+    }
+
     /// Forgets `path` (e.g. after its stat failed).
     pub fn remove(&mut self, path: &[u8]) {
         if let Some(e) = self.entries.remove(path)

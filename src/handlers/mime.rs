@@ -1,10 +1,14 @@
 //! Media types by file extension (mod_mime): `types_config` (mime.types format) plus
 //! `add_type`, with `add_default_charset` already applied to each type's final header value.
 //!
-//! Built once per generation in the master; lookups allocate nothing.
+//! Built once per generation in the master; lookups allocate nothing. [`MimeTable::headers_for`]
+//! adds the per-directory mod_mime settings (AddType, AddCharset, AddLanguage, AddEncoding,
+//! DefaultLanguage) when a directory has any; that path allocates.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+
+use crate::config::DirConfig;
 
 /// Extension -> Content-Type table.
 #[derive(Debug, Clone, Default)]
@@ -12,6 +16,20 @@ pub struct MimeTable {
     by_ext: HashMap<Box<str>, u32>,
     /// Final Content-Type header values, indexed by the ids in `by_ext`.
     types: Vec<Box<str>>,
+    /// The same types as configured (before AddDefaultCharset).
+    raw: Vec<Box<str>>,
+    default_charset: Option<Box<str>>,
+}
+
+/// The mod_mime headers of a file under per-directory settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MimeHeaders {
+    pub content_type: Option<String>,
+    /// `Content-Language`: the languages of every extension (`a.html.en.de`), or
+    /// DefaultLanguage.
+    pub language: Option<String>,
+    /// `Content-Encoding`: the encodings of every extension, in order.
+    pub encoding: Option<String>,
 }
 
 /// Longest extension looked up (longer ones cannot be in any sane table).
@@ -40,12 +58,16 @@ impl MimeTable {
         add_type: &BTreeMap<String, String>,
         default_charset: Option<&str>,
     ) -> MimeTable {
-        let mut t = MimeTable::default();
+        let mut t = MimeTable {
+            default_charset: default_charset.map(Box::from),
+            ..MimeTable::default()
+        };
         let mut ids: HashMap<String, u32> = HashMap::new();
         let mut intern = |t: &mut MimeTable, ty: &str| -> u32 {
             *ids.entry(ty.to_string()).or_insert_with(|| {
                 t.types
                     .push(with_charset(ty, default_charset).into_boxed_str());
+                t.raw.push(ty.into());
                 (t.types.len() - 1) as u32
             })
         };
@@ -79,18 +101,9 @@ impl MimeTable {
     /// the base name is looked up and the rightmost known one wins; leading dots belong to the
     /// base name (`.png` has no extension).
     pub fn lookup(&self, file_name: &[u8]) -> Option<u32> {
-        let name = match file_name.iter().rposition(|&b| b == b'/') {
-            Some(i) => &file_name[i + 1..],
-            None => file_name,
-        };
-        let base_start = name.iter().position(|&b| b != b'.').unwrap_or(name.len());
-        let first_dot = name[base_start..].iter().position(|&b| b == b'.')? + base_start;
         let mut found = None;
         let mut buf = [0u8; MAX_EXT];
-        for ext in name[first_dot + 1..].split(|&b| b == b'.') {
-            if ext.is_empty() || ext.len() > MAX_EXT {
-                continue;
-            }
+        for ext in extensions(file_name) {
             let lower = &mut buf[..ext.len()];
             lower.copy_from_slice(ext);
             lower.make_ascii_lowercase();
@@ -103,6 +116,54 @@ impl MimeTable {
         found
     }
 
+    /// mod_mime's `find_ct` under a directory's settings: per extension, the directory's
+    /// AddType wins over the table (rightmost type wins), AddCharset sets the charset (rightmost
+    /// wins), AddLanguage and AddEncoding accumulate; DefaultLanguage if no extension gave a
+    /// language; then AddDefaultCharset.
+    pub fn headers_for(&self, file_name: &[u8], dir: &DirConfig) -> MimeHeaders {
+        let mut ty: Option<&str> = None;
+        let mut charset: Option<&str> = None;
+        let mut languages: Vec<&str> = Vec::new();
+        let mut encodings: Vec<&str> = Vec::new();
+        for ext in extensions(file_name) {
+            let ext = String::from_utf8_lossy(ext).to_ascii_lowercase();
+            match dir.add_type.get(&ext) {
+                Some(t) => ty = Some(t),
+                None => {
+                    if let Some(&id) = self.by_ext.get(ext.as_str()) {
+                        ty = Some(&self.raw[id as usize]);
+                    }
+                }
+            }
+            if let Some(c) = dir.add_charset.get(&ext) {
+                charset = Some(c);
+            }
+            if let Some(l) = dir.add_language.get(&ext) {
+                languages.push(l);
+            }
+            if let Some(e) = dir.add_encoding.get(&ext) {
+                encodings.push(e);
+            }
+        }
+        if languages.is_empty()
+            && let Some(l) = &dir.default_language
+        {
+            languages.push(l);
+        }
+        let content_type = ty.map(|t| {
+            let t = match charset {
+                Some(cs) => set_charset(t, cs),
+                None => t.to_owned(),
+            };
+            with_charset(&t, self.default_charset.as_deref())
+        });
+        MimeHeaders {
+            content_type,
+            language: (!languages.is_empty()).then(|| languages.join(", ")),
+            encoding: (!encodings.is_empty()).then(|| encodings.join(", ")),
+        }
+    }
+
     /// The Content-Type header value for an id from [`MimeTable::lookup`].
     pub fn content_type(&self, id: u32) -> &str {
         &self.types[id as usize]
@@ -112,6 +173,48 @@ impl MimeTable {
     pub fn type_for(&self, file_name: &[u8]) -> Option<&str> {
         self.lookup(file_name).map(|id| self.content_type(id))
     }
+}
+
+/// The extensions of a file name (last path component) in order: what follows the base name,
+/// split at dots, empty ones and absurdly long ones skipped. Leading dots belong to the base.
+fn extensions(file_name: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let name = match file_name.iter().rposition(|&b| b == b'/') {
+        Some(i) => &file_name[i + 1..],
+        None => file_name,
+    };
+    let base_start = name.iter().position(|&b| b != b'.').unwrap_or(name.len());
+    let rest = match name[base_start..].iter().position(|&b| b == b'.') {
+        Some(i) => &name[base_start + i + 1..],
+        None => &[][..],
+    };
+    rest.split(|&b| b == b'.')
+        .filter(|e| !e.is_empty() && e.len() <= MAX_EXT)
+}
+
+/// `type; charset=cs`: an existing charset parameter is replaced in place, else one is added.
+fn set_charset(ty: &str, cs: &str) -> String {
+    let mut out = String::with_capacity(ty.len() + cs.len() + 10);
+    let mut replaced = false;
+    for (i, part) in ty.split(';').enumerate() {
+        let part = part.trim();
+        if i == 0 {
+            out.push_str(part);
+        } else if part.len() >= 8 && part[..8].eq_ignore_ascii_case("charset=") {
+            if !replaced {
+                out.push_str("; charset=");
+                out.push_str(cs);
+                replaced = true;
+            }
+        } else if !part.is_empty() {
+            out.push_str("; ");
+            out.push_str(part);
+        }
+    }
+    if !replaced {
+        out.push_str("; charset=");
+        out.push_str(cs);
+    }
+    out
 }
 
 /// AddDefaultCharset: only `text/plain` and `text/html` without a charset get one.
@@ -159,6 +262,100 @@ mod tests {
         for &(name, want) in cases {
             assert_eq!(t.type_for(name.as_bytes()), want, "{name}");
         }
+    }
+
+    fn dir(pairs: &[(&str, &str, &str)], default_language: Option<&str>) -> DirConfig {
+        let mut files = crate::http::test_support::test_config(
+            Path::new("/nonexistent"),
+            Path::new("/nonexistent/mime.types"),
+        )
+        .files;
+        files.default_language = default_language.map(str::to_owned);
+        let mut d = DirConfig::base(&files);
+        for &(table, ext, value) in pairs {
+            let map = match table {
+                "type" => &mut d.add_type,
+                "charset" => &mut d.add_charset,
+                "language" => &mut d.add_language,
+                _ => &mut d.add_encoding,
+            };
+            map.insert(ext.to_owned(), value.to_owned());
+        }
+        d
+    }
+
+    #[test]
+    fn per_directory_mod_mime() {
+        let t = MimeTable::parse(
+            &format!("{TYPES}text/x-params txp\n"),
+            &BTreeMap::new(),
+            Some("iso-8859-1"),
+        );
+        let settings: &[(&str, &str, &str)] = &[
+            ("type", "md", "text/markdown"),
+            ("type", "txt", "text/x-readme"),
+            ("charset", "utf8", "utf-8"),
+            ("charset", "jis", "iso-2022-jp"),
+            ("language", "en", "en"),
+            ("language", "de", "de"),
+            ("encoding", "gz", "x-gzip"),
+            ("encoding", "z", "x-compress"),
+        ];
+        let d = dir(settings, None);
+        type Row = (
+            &'static str,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+        );
+        let cases: &[Row] = &[
+            ("a.html", Some("text/html; charset=iso-8859-1"), None, None),
+            ("a.md", Some("text/markdown"), None, None),
+            ("a.txt", Some("text/x-readme"), None, None),
+            ("a.html.utf8", Some("text/html; charset=utf-8"), None, None),
+            ("a.utf8.html", Some("text/html; charset=utf-8"), None, None),
+            ("a.utf8", None, None, None),
+            (
+                "a.css.jis",
+                Some("text/css; charset=iso-2022-jp"),
+                None,
+                None,
+            ),
+            (
+                "welcome.html.en.de",
+                Some("text/html; charset=iso-8859-1"),
+                Some("en, de"),
+                None,
+            ),
+            ("a.tar.gz", Some("application/gzip"), None, Some("x-gzip")),
+            (
+                "a.txt.gz.z",
+                Some("application/gzip"),
+                None,
+                Some("x-gzip, x-compress"),
+            ),
+            ("a.txt.z", Some("text/x-readme"), None, Some("x-compress")),
+            ("noext", None, None, None),
+        ];
+        for &(name, ty, language, encoding) in cases {
+            let h = t.headers_for(name.as_bytes(), &d);
+            assert_eq!(h.content_type.as_deref(), ty, "{name}");
+            assert_eq!(h.language.as_deref(), language, "{name}");
+            assert_eq!(h.encoding.as_deref(), encoding, "{name}");
+        }
+        let d = dir(&[("language", "fr", "fr")], Some("en-GB"));
+        assert_eq!(
+            t.headers_for(b"a.html", &d).language.as_deref(),
+            Some("en-GB")
+        );
+        assert_eq!(
+            t.headers_for(b"a.fr.html", &d).language.as_deref(),
+            Some("fr")
+        );
+        assert_eq!(
+            set_charset("text/html; charset=latin1; level=1", "utf-8"),
+            "text/html; charset=utf-8; level=1"
+        );
     }
 
     #[test]

@@ -3,20 +3,29 @@
 //!
 //! [`resolve_url_path`] is pure (Apache 2.4.51+'s `ap_normalize_path` + `ap_unescape_url`):
 //! its output never has `.`/`..` segments, so joined to `document_root` it is always inside it
-//! lexically; only symlinks can lead elsewhere, and [`symlinks_allowed`] is the seam where the
-//! `options` decide about those. [`serve`] does the stats and picks the [`Reply`]; it never
-//! writes to the client.
+//! lexically; only symlinks can lead elsewhere, and the directory walk (`dir_walk.rs`) checks
+//! those as each directory's `options` say. [`serve`] stats the target, walks, checks
+//! `Require`, and picks the [`Reply`] (errors through `error_document.rs`, a directory without an
+//! index through `autoindex` when its effective options have Indexes); it never writes to the
+//! client.
+//!
+//! Nothing is borrowed from the file cache until the very end ([`finish`]), so an error can
+//! still be turned into its ErrorDocument, which may open another file.
 
 use std::ffi::OsStr;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use crate::config::Options;
+use crate::config::{IndexOptions, Options};
+use crate::handlers::autoindex;
 use crate::handlers::conditional::{self, Conditions, Etag, Stamp, Verdict};
+use crate::handlers::dir_walk::{DirRef, TargetKind, file_allowed};
 use crate::handlers::file_cache::{FileCache, FileKey};
-use crate::handlers::{FileReply, Reply, RequestClock};
+use crate::handlers::mime::MimeHeaders;
+use crate::handlers::{
+    FileReply, Page, Reply, RequestClock, RequestEnv, RequestPaths, access, error_document,
+};
 use crate::http::Site;
 use crate::http::date::http_date;
 use crate::http::escape::push_path_escaped;
@@ -149,36 +158,6 @@ fn as_path(bytes: &[u8]) -> &Path {
     Path::new(OsStr::from_bytes(bytes))
 }
 
-/// The symlink seam (Apache's `resolve_symlink`). With FollowSymLinks nothing is checked (and
-/// no lstat is done, the point of the tuning guides' advice). Otherwise every component under
-/// the document root is lstat'ed: a symlink is refused unless SymLinksIfOwnerMatch and the
-/// link's owner owns its target. Per-directory options arrive with the document tree issue.
-pub fn symlinks_allowed(options: Options, root: &[u8], rel: &[u8]) -> io::Result<bool> {
-    if options.follow_symlinks {
-        return Ok(true);
-    }
-    let mut path = root.to_vec();
-    for comp in rel.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
-        path.push(b'/');
-        path.extend_from_slice(comp);
-        let meta = match std::fs::symlink_metadata(as_path(&path)) {
-            Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(true),
-            Err(e) => return Err(e),
-        };
-        if meta.file_type().is_symlink() {
-            if !options.symlinks_if_owner_match {
-                return Ok(false);
-            }
-            match std::fs::metadata(as_path(&path)) {
-                Ok(target) if target.uid() == meta.uid() => {}
-                _ => return Ok(false),
-            }
-        }
-    }
-    Ok(true)
-}
-
 /// The answer for a resource not served as a file: OPTIONS is answered (with the media type
 /// of what Apache's `r->filename` would be), unknown methods get 501, GET/HEAD/POST `status`
 /// (404 missing, 403 no index), others 405.
@@ -191,14 +170,67 @@ fn not_a_file(method: Method, status: u16, content_type: Option<u32>) -> Reply<'
     }
 }
 
-/// A directory served without an index: mod_autoindex (Indexes is not supported yet) refuses
-/// GET/HEAD with 403; the core handler refuses POST on a directory with 404.
-fn no_index(method: Method) -> Reply<'static> {
-    not_a_file(
-        method,
-        if method.is_get_or_head() { 403 } else { 404 },
-        None,
-    )
+/// A directory served without an index: mod_autoindex lists it for GET/HEAD when Indexes is
+/// in the directory's effective `options`, else refuses with 403; the core handler refuses
+/// POST on a directory with 404. Entries are listed as a sub-request for them would find
+/// them: no `.ht*` names, symbolic links only as `options` allow them.
+fn no_index(
+    site: &Site,
+    lookup: Lookup<'_, '_>,
+    options: Options,
+    dir: &[u8],
+    url_path: &[u8],
+) -> Reply<'static> {
+    let method = lookup.method;
+    if !(method.is_get_or_head() && options.indexes) {
+        return not_a_file(
+            method,
+            if method.is_get_or_head() { 403 } else { 404 },
+            None,
+        );
+    }
+    let body = if method == Method::Head {
+        Vec::new()
+    } else {
+        let visible = |name: &[u8], link: bool, path: &Path| {
+            !is_protected_name(name)
+                && (!link || file_allowed(path.as_os_str().as_bytes(), options).is_ok())
+        };
+        match autoindex::listing(
+            as_path(dir),
+            url_path,
+            lookup.query.map(str::as_bytes),
+            index_format(site.files().index_options),
+            &visible,
+            &autoindex::system_zone,
+        ) {
+            Ok(body) => body,
+            Err(e) => {
+                log::error!(
+                    "cannot read directory {} for a listing: {e}",
+                    String::from_utf8_lossy(dir)
+                );
+                return Reply::error(403);
+            }
+        }
+    };
+    Reply::Page(Page {
+        status: 200,
+        content_type: autoindex::CONTENT_TYPE,
+        body,
+        ranges: Vec::new(),
+    })
+}
+
+/// The listing layout the configuration asks for (HTMLTable wins, as in Apache).
+fn index_format(o: IndexOptions) -> autoindex::Format {
+    if o.html_table {
+        autoindex::Format::Table
+    } else if o.fancy_indexing {
+        autoindex::Format::Fancy
+    } else {
+        autoindex::Format::Plain
+    }
 }
 
 /// The media type OPTIONS reports for a missing path: Apache's `r->filename` stops at the
@@ -264,65 +296,186 @@ fn split_host_port(h: &str) -> (&str, Option<u16>) {
     (name, port.and_then(|p| p.parse().ok()))
 }
 
-/// Serves a request for the document tree. `url_path` and `fs_path` are scratch buffers;
-/// afterwards `url_path` holds the decoded path (for `%U`) and `fs_path` the file (for `%f`).
+/// A file chosen for the reply, not yet borrowed from the cache (its path is in `fs_path`).
+#[derive(Debug)]
+pub struct FoundFile {
+    pub key: FileKey,
+    pub status: u16,
+    pub etag: Option<Etag>,
+    pub last_modified: [u8; 29],
+    pub content_type: Option<u32>,
+    pub mime: Option<Box<MimeHeaders>>,
+}
+
+/// What the document tree decided, with the configuration that applies to it.
+#[derive(Debug)]
+pub enum Located<'s> {
+    File(FoundFile),
+    /// Anything else; for errors, `config` decides the ErrorDocument.
+    Reply {
+        reply: Reply<'static>,
+        config: DirRef<'s>,
+    },
+}
+
+impl<'s> Located<'s> {
+    fn reply(reply: Reply<'static>, config: DirRef<'s>) -> Located<'s> {
+        Located::Reply { reply, config }
+    }
+}
+
+/// One lookup in the tree: the original request, or an ErrorDocument's internal redirect.
+#[derive(Debug, Clone, Copy)]
+pub struct Lookup<'r, 'h> {
+    pub req: &'r Request<'r, 'h>,
+    pub method: Method,
+    /// The query string (a listing's arguments): the request's, or the ErrorDocument URL's.
+    pub query: Option<&'r str>,
+    /// False for an ErrorDocument: no conditionals.
+    pub conditional: bool,
+}
+
+/// Serves a request for the document tree. Afterwards `paths.url_path` holds the decoded path
+/// (for `%U`) and `paths.fs_path` the file (for `%f`).
 pub fn serve<'c>(
     site: &Site,
     req: &Request<'_, '_>,
     cache: &'c mut FileCache,
-    url_path: &mut Vec<u8>,
-    fs_path: &mut Vec<u8>,
+    paths: &mut RequestPaths,
     clock: RequestClock,
+    env: &mut RequestEnv<'_>,
 ) -> Reply<'c> {
-    fs_path.clear();
-    if let Err(status) = resolve_url_path(req.path.as_bytes(), url_path) {
-        return Reply::error(status);
+    paths.fs_path.clear();
+    let tree = site.tree();
+    if let Err(status) = resolve_url_path(req.path.as_bytes(), &mut paths.url_path) {
+        let located = Located::reply(Reply::error(status), DirRef::Shared(tree.base()));
+        let located = error_document::apply(site, req, cache, paths, clock, env, located);
+        return finish(located, cache, &paths.fs_path);
     }
-    if req.method == Method::Trace {
-        return if site.trace_enable() {
+    let lookup = Lookup {
+        req,
+        method: req.method,
+        query: req.query,
+        conditional: true,
+    };
+    let RequestPaths {
+        url_path,
+        fs_path,
+        scratch,
+    } = paths;
+    let located = locate(site, lookup, url_path, fs_path, scratch, cache, clock, env);
+    let located = error_document::apply(site, req, cache, paths, clock, env, located);
+    finish(located, cache, &paths.fs_path)
+}
+
+/// The reply, borrowing the cached file at `fs_path` for a file.
+pub fn finish<'c>(located: Located<'_>, cache: &'c mut FileCache, fs_path: &[u8]) -> Reply<'c> {
+    match located {
+        Located::Reply { reply, .. } => reply,
+        Located::File(f) => match cache.get(fs_path) {
+            Some(file) => Reply::File(FileReply {
+                file,
+                status: f.status,
+                etag: f.etag,
+                last_modified: f.last_modified,
+                content_type: f.content_type,
+                mime: f.mime,
+                ranges: Vec::new(),
+            }),
+            None => Reply::error(500),
+        },
+    }
+}
+
+fn kind_of(meta: &io::Result<std::fs::Metadata>) -> TargetKind {
+    match meta {
+        Ok(m) if m.is_dir() => TargetKind::Dir,
+        Ok(_) => TargetKind::NotDir,
+        Err(_) => TargetKind::Missing,
+    }
+}
+
+/// Apache's request processing for one (already normalized) URL path in `url_path`: stat,
+/// directory walk (403/500), `.ht*` and `Require` (403), TRACE, then mod_dir and the core
+/// handler.
+/// The chosen file is opened into the cache (but not borrowed) and its path left in
+/// `fs_path`.
+#[allow(clippy::too_many_arguments)]
+pub fn locate<'s>(
+    site: &'s Site,
+    lookup: Lookup<'_, '_>,
+    url_path: &[u8],
+    fs_path: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    cache: &mut FileCache,
+    clock: RequestClock,
+    env: &mut RequestEnv<'_>,
+) -> Located<'s> {
+    let tree = site.tree();
+    let method = lookup.method;
+    let root = site.document_root();
+    fs_path.clear();
+    fs_path.extend_from_slice(root);
+    fs_path.extend_from_slice(url_path);
+    let stat = std::fs::metadata(as_path(fs_path));
+    let config = match tree.walk(env.htaccess, root, url_path, kind_of(&stat), scratch) {
+        Ok(c) => c,
+        Err(status) => return Located::reply(Reply::error(status), DirRef::Shared(tree.base())),
+    };
+    if is_protected_name(url_path) {
+        return Located::reply(Reply::error(403), config);
+    }
+    let client = &mut *env.client;
+    if !config.require.is_empty()
+        && !access::granted(&config.require, client.ip(), client.local.ip(), client)
+    {
+        log::error!(
+            "[client {}] AH01630: client denied by server configuration: {}",
+            client.peer,
+            String::from_utf8_lossy(fs_path)
+        );
+        return Located::reply(Reply::error(403), config);
+    }
+    if method == Method::Trace {
+        // core's TRACE handler runs after access control, whatever the target.
+        let reply = if site.trace_enable() {
             Reply::Trace
         } else {
             Reply::error(405)
         };
+        return Located::reply(reply, config);
     }
-    if is_protected_name(url_path) {
-        return Reply::error(403);
-    }
-    let root = site.document_root();
-    fs_path.extend_from_slice(root);
-    fs_path.extend_from_slice(url_path);
-    match symlinks_allowed(site.files().options, root, url_path) {
-        Ok(true) => {}
-        Ok(false) => return Reply::error(403),
-        Err(e) => return Reply::error(stat_error(&e)),
-    }
-    let mut meta = match std::fs::metadata(as_path(fs_path)) {
+    let mut meta = match stat {
         Ok(m) => m,
         Err(e) => {
             cache.remove(fs_path);
-            return match stat_error(&e) {
-                404 if req.method == Method::Options => {
-                    not_a_file(req.method, 404, missing_type(site, fs_path))
+            let reply = match stat_error(&e) {
+                404 if method == Method::Options => {
+                    not_a_file(method, 404, missing_type(site, fs_path))
                 }
-                404 => not_a_file(req.method, 404, None),
+                404 => not_a_file(method, 404, None),
                 s => Reply::error(s),
             };
+            return Located::reply(reply, config);
         }
     };
     if meta.is_dir() {
         if !url_path.ends_with(b"/") {
             if site.files().directory_slash {
-                let loc = directory_location(req, site.server_name(), url_path);
-                return Reply::Error {
+                let loc = directory_location(lookup.req, site.server_name(), url_path);
+                let reply = Reply::Error {
                     status: 301,
                     location: Some(loc),
                 };
+                return Located::reply(reply, config);
             }
-            return no_index(req.method);
+            let reply = no_index(site, lookup, config.options, fs_path, url_path);
+            return Located::reply(reply, config);
         }
         let dir_len = fs_path.len();
         let mut found = false;
-        for name in &site.files().directory_index {
+        let mut refused = None;
+        for name in &config.directory_index {
             if is_protected_name(name.as_bytes()) {
                 continue;
             }
@@ -335,6 +488,11 @@ pub fn serve<'c>(
             if let Ok(m) = std::fs::metadata(as_path(fs_path))
                 && m.is_file()
             {
+                // mod_dir's sub-request: a refused candidate is remembered, the next tried.
+                if let Err(status) = file_allowed(fs_path, config.options) {
+                    refused = Some(status);
+                    continue;
+                }
                 meta = m;
                 found = true;
                 break;
@@ -342,40 +500,52 @@ pub fn serve<'c>(
         }
         if !found {
             fs_path.truncate(dir_len);
-            return no_index(req.method);
+            let reply = match refused {
+                Some(status) => Reply::error(status),
+                None => no_index(site, lookup, config.options, fs_path, url_path),
+            };
+            return Located::reply(reply, config);
         }
     } else if !meta.is_file() {
-        return Reply::error(403);
+        return Located::reply(Reply::error(403), config);
     }
-    let content_type = site.mime().lookup(last_component(fs_path));
-    match req.method {
+    match method {
         // The core handler serves POST like GET (the body is read and dropped).
         Method::Get | Method::Head | Method::Post => {}
-        m => return not_a_file(m, 405, content_type),
+        m => {
+            let content_type = site.mime().lookup(last_component(fs_path));
+            return Located::reply(not_a_file(m, 405, content_type), config);
+        }
     }
-    let file = match cache.open(fs_path, &meta, site.send_policy()) {
-        Ok(f) => f,
-        Err(e) => return Reply::error(stat_error(&e)),
+    let (content_type, mime) = if config.mime_beyond_table {
+        let headers = site.mime().headers_for(last_component(fs_path), &config);
+        (None, Some(Box::new(headers)))
+    } else {
+        (site.mime().lookup(last_component(fs_path)), None)
     };
-    match validate(site, req, &file.key, clock) {
-        Ok((status, etag, last_modified)) => Reply::File(FileReply {
-            file,
-            status,
-            etag,
-            last_modified,
-            content_type,
-        }),
-        Err(status) => Reply::error(status),
-    }
+    let key = match cache.open(fs_path, &meta, site.send_policy()) {
+        Ok(f) => f.key,
+        Err(e) => return Located::reply(Reply::error(stat_error(&e)), config),
+    };
+    let (status, etag, last_modified) = validate(site, lookup, &key, clock);
+    Located::File(FoundFile {
+        key,
+        status,
+        etag,
+        last_modified,
+        content_type,
+        mime,
+    })
 }
 
 /// ETag, Last-Modified and the conditional verdict (200, 304 or 412) for a file.
 fn validate(
     site: &Site,
-    req: &Request<'_, '_>,
+    lookup: Lookup<'_, '_>,
     key: &FileKey,
     clock: RequestClock,
-) -> Result<(u16, Option<Etag>, [u8; 29]), u16> {
+) -> (u16, Option<Etag>, [u8; 29]) {
+    let req = lookup.req;
     let stamp = Stamp {
         inode: key.ino,
         size: key.size,
@@ -389,9 +559,10 @@ fn validate(
         if_none_match: req.header("if-none-match"),
         if_modified_since: req.header("if-modified-since"),
         has_range: req.header("range").is_some(),
-        get_or_head: req.method.is_get_or_head(),
+        has_if_range: req.header("if-range").is_some(),
+        get_or_head: lookup.method.is_get_or_head(),
     };
-    let status = if conds.any() {
+    let status = if lookup.conditional && conds.any() {
         match conditional::evaluate(&conds, etag.as_ref().map(|e| e.as_bytes()), lm, clock.secs) {
             Verdict::Proceed => 200,
             Verdict::NotModified => 304,
@@ -402,7 +573,7 @@ fn validate(
     } else {
         200
     };
-    Ok((status, etag, http_date(lm)))
+    (status, etag, http_date(lm))
 }
 
 #[cfg(test)]

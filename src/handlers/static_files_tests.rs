@@ -186,28 +186,3 @@ fn directory_location_table() {
         });
     }
 }
-
-#[test]
-fn symlink_seam() {
-    let base = std::env::temp_dir().join(format!("symlink-seam-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
-    std::fs::create_dir_all(base.join("real")).unwrap();
-    std::fs::write(base.join("real/f"), b"x").unwrap();
-    std::os::unix::fs::symlink(base.join("real"), base.join("link")).unwrap();
-    let root = base.as_os_str().as_bytes();
-    let follow = Options {
-        follow_symlinks: true,
-        ..Options::default()
-    };
-    let none = Options::default();
-    let owner = Options {
-        symlinks_if_owner_match: true,
-        ..Options::default()
-    };
-    assert!(symlinks_allowed(follow, root, b"/link/f").unwrap());
-    assert!(!symlinks_allowed(none, root, b"/link/f").unwrap());
-    assert!(symlinks_allowed(none, root, b"/real/f").unwrap());
-    assert!(symlinks_allowed(owner, root, b"/link/f").unwrap());
-    assert!(symlinks_allowed(none, root, b"/missing/x").unwrap());
-    std::fs::remove_dir_all(&base).unwrap();
-}

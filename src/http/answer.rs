@@ -7,8 +7,8 @@
 use crate::handlers::Reply;
 use crate::http::Site;
 use crate::http::error::HttpError;
-use crate::http::request::{Request, TargetForm, Version};
-use crate::http::response::{ErrorContext, Framing, Response};
+use crate::http::request::{Request, TargetForm};
+use crate::http::response::{ErrorContext, Response};
 
 /// Whether Apache reads (and drops) the request body before it answers with `reply`, sending
 /// `100 Continue` first if asked. Apache's default handler discards the body before it looks
@@ -18,8 +18,14 @@ use crate::http::response::{ErrorContext, Framing, Response};
 /// encoded slash is also such an early refusal in Apache; here it counts with the handler's.)
 pub fn reads_body_first(reply: &Reply<'_>) -> bool {
     match reply {
-        Reply::Error { status, .. } => matches!(status, 404 | 405 | 501),
-        Reply::File(_) | Reply::Options { .. } | Reply::Trace => true,
+        Reply::Error { status, .. }
+        | Reply::ErrorText { status, .. }
+        | Reply::ErrorRecursive { status, .. } => matches!(status, 404 | 405 | 501),
+        Reply::File(_)
+        | Reply::Page(_)
+        | Reply::Options { .. }
+        | Reply::Trace
+        | Reply::Generated(_) => true,
     }
 }
 
@@ -82,11 +88,12 @@ impl BodyFailure {
     }
 }
 
-/// OPTIONS, TRACE and error replies; `failure` when the reply is a body-reading error.
+/// OPTIONS, TRACE, error and generated replies; `failure` when the reply is a body-reading
+/// error. The caller sets the framing.
 pub fn in_memory_response(
     site: &Site,
     req: &Request<'_, '_>,
-    reply: &Reply<'_>,
+    reply: Reply<'_>,
     failure: Option<BodyFailure>,
 ) -> Response {
     match reply {
@@ -102,12 +109,6 @@ pub fn in_memory_response(
             let mut r = Response::new(200);
             r.content_type = Some("message/http".to_string());
             r.body = trace_body(req);
-            // The length is not announced: chunked to HTTP/1.1, until close to HTTP/1.0.
-            r.framing = if req.version == Version::Http11 {
-                Framing::Chunked
-            } else {
-                Framing::UntilClose
-            };
             r
         }
         Reply::Error { status, location } => {
@@ -116,16 +117,32 @@ pub fn in_memory_response(
                 location: location.as_deref(),
                 allow: Some(site.allow()),
                 expect: req.header("expect"),
-                replaced: failure.and_then(|f| f.replaced),
+                recursive_error: failure.and_then(|f| f.replaced),
                 ..ErrorContext::default()
             };
-            let mut r = Response::error(*status, &ctx);
-            if failure.is_some_and(|f| f.no_length) {
-                r.framing = Framing::UntilClose;
-            }
+            Response::error(status, &ctx)
+        }
+        Reply::ErrorRecursive { status, recursive } => {
+            let ctx = ErrorContext {
+                method: req.method_str,
+                allow: Some(site.allow()),
+                recursive_error: Some(recursive),
+                ..ErrorContext::default()
+            };
+            Response::error(status, &ctx)
+        }
+        Reply::ErrorText { status, text } => {
+            let ctx = ErrorContext {
+                method: req.method_str,
+                allow: Some(site.allow()),
+                ..ErrorContext::default()
+            };
+            let mut r = Response::error(status, &ctx);
+            r.body = text.into_bytes();
             r
         }
-        Reply::File(_) => unreachable!("files are sent by send.rs"),
+        Reply::Generated(response) => response,
+        Reply::File(_) | Reply::Page(_) => unreachable!("files and pages are sent by send.rs"),
     }
 }
 

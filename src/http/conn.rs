@@ -11,21 +11,25 @@
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Instant, SystemTime};
 
-use crate::handlers::{self, Reply, RequestClock};
+use crate::handlers::client::Client;
+use crate::handlers::range::RangeLimits;
+use crate::handlers::{self, Reply, RequestClock, RequestEnv};
 use crate::http::answer::{
     self, BodyFailure, in_memory_response, reads_body_first, refusal_is_head_only,
 };
 use crate::http::body::{BodyDecoder, BodyError, BodyFraming, BodyReader};
 use crate::http::error::HttpError;
+use crate::http::framing;
 use crate::http::io::{ConnIo, ReadResult};
-use crate::http::keepalive::{self, DROP_STATUSES, KeepAlive, KeepAliveInput};
+use crate::http::keepalive::{DROP_STATUSES, KeepAlive, KeepAliveInput};
 use crate::http::parse::{HeadScanner, HeaderSlots, Scan, parse_request};
 use crate::http::request::{Expectation, Method, Request, Version};
 use crate::http::response::{CommonHeaders, ErrorContext, Response};
 use crate::http::scratch::{self, InBuf, Scratch, Work};
-use crate::http::send;
+use crate::http::send::{self, BodyMeta};
 use crate::http::{ConnEnd, ConnObserver, Phase, Site};
-use crate::logging::access::{ConnStatus, LogRecord};
+use crate::logging::access::{self, ConnStatus, LogRecord};
+use crate::logging::buffer;
 
 /// Serve one connection to completion (keep-alive loop included). Blocking I/O; the stream is
 /// in blocking mode; SO_RCVTIMEO/SO_SNDTIMEO implement `timeout` and `keep_alive_timeout`
@@ -42,6 +46,7 @@ pub fn serve_connection(
         site,
         peer,
         local,
+        client: Client::new(peer, local),
         io: ConnIo::new(&stream),
         requests: 0,
         kept_alive: 0,
@@ -71,6 +76,8 @@ struct Conn<'a, 's> {
     site: &'a Site,
     peer: SocketAddr,
     local: SocketAddr,
+    /// The client, its host names looked up at most once per connection.
+    client: Client,
     io: ConnIo<'s>,
     /// Requests answered so far.
     requests: u32,
@@ -110,13 +117,6 @@ struct BodyRead {
     error: Option<u16>,
     /// The client went away mid-body: nothing more to send.
     aborted: Option<ConnEnd>,
-}
-
-/// Where the head ends in a serialized response (after its empty line).
-fn head_end(out: &[u8]) -> usize {
-    out.windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map_or(out.len(), |p| p + 4)
 }
 
 /// A head refused before any handler ran.
@@ -183,6 +183,8 @@ impl<'a, 's> Conn<'a, 's> {
     ) -> Result<usize, HeadEnd> {
         let limits = *self.site.limits();
         let max = limits.max_head_len();
+        // A keep-alive wait split to write buffered log lines: when the wait ends.
+        let mut idle_deadline: Option<Instant> = None;
         loop {
             if !inbuf.is_empty() {
                 match scanner.scan(inbuf.bytes(), &limits) {
@@ -198,11 +200,27 @@ impl<'a, 's> Conn<'a, 's> {
             }
             let started = !inbuf.is_empty();
             let http = self.site.http();
-            let timeout = if started || self.requests == 0 {
-                http.timeout
-            } else {
+            let idle = !started && self.requests > 0;
+            let mut timeout = if idle {
                 http.keep_alive_timeout
+            } else {
+                http.timeout
             };
+            // The connection goes idle with access log lines buffered: write them if no
+            // request comes within a second.
+            let mut flush_wake = false;
+            if idle {
+                if let Some(deadline) = idle_deadline {
+                    timeout = deadline.saturating_duration_since(Instant::now());
+                } else if self.site.access_log().is_some_and(|l| l.is_buffered())
+                    && buffer::pending_since().is_some()
+                    && timeout > buffer::MAX_AGE
+                {
+                    idle_deadline = Some(Instant::now() + timeout);
+                    timeout = buffer::MAX_AGE;
+                    flush_wake = true;
+                }
+            }
             inbuf.make_room(max);
             match self.io.read(inbuf.spare(), timeout) {
                 Ok(ReadResult::Data(n)) => {
@@ -218,6 +236,7 @@ impl<'a, 's> Conn<'a, 's> {
                         "timed out reading the request",
                     )));
                 }
+                Ok(ReadResult::TimedOut) if flush_wake => access::flush_buffered(),
                 Ok(ReadResult::TimedOut) => return Err(HeadEnd::Idle),
                 Err(e) => return Err(HeadEnd::Io(e)),
             }
@@ -326,6 +345,9 @@ impl<'a, 's> Conn<'a, 's> {
             }
         };
         let http09 = req.version == Version::Http09;
+        // Apache marks the slot W as soon as the request is read, before the handler runs
+        // (so a status page shows its own slot as W).
+        obs.phase(Phase::Writing);
         // Apache refuses an unknown expectation once the head is read (417), without running
         // a handler or reading the body, and closes after the answer, though the answer's
         // headers are those of a connection that stays open.
@@ -335,7 +357,19 @@ impl<'a, 's> Conn<'a, 's> {
             work.paths.fs_path.clear();
             Reply::error(417)
         } else {
-            handlers::handle(site, &req, &mut work.cache, &mut work.paths, clock)
+            let mut env = RequestEnv {
+                client: &mut self.client,
+                htaccess: &mut work.htaccess,
+                board: obs.scoreboard(),
+            };
+            handlers::handle(
+                site,
+                &req,
+                &mut work.cache,
+                &mut work.paths,
+                clock,
+                &mut env,
+            )
         };
         if matches!(reply, Reply::Trace) && req.body != BodyFraming::None {
             reply = Reply::error(413);
@@ -374,8 +408,10 @@ impl<'a, 's> Conn<'a, 's> {
         // An `Expect: 100-continue` not answered with a 100 (HTTP/1.0, no body, body left
         // unread) keeps Apache from reusing the connection.
         let awaiting_continue = req.expect == Expectation::Continue && !body.continued;
-        let trace_until_close = matches!(reply, Reply::Trace) && req.version != Version::Http11;
-        let ka = keepalive::decide(&KeepAliveInput {
+        let head_only = req.method == Method::Head;
+        let (has_length, twice) = framing::length_of(&reply);
+        let has_length = has_length && !no_length;
+        let ka_input = KeepAliveInput {
             enabled: http.keep_alive,
             timeout: http.keep_alive_timeout,
             max_requests: http.max_keep_alive_requests,
@@ -384,48 +420,60 @@ impl<'a, 's> Conn<'a, 's> {
             client_close: req.connection.close,
             client_keep_alive: req.connection.keep_alive,
             status,
-            length_known: !trace_until_close && !no_length,
+            // Derived by framing::decide.
+            length_known: has_length,
             awaiting_continue,
             must_close: req.must_close || body.must_close || http09,
             stopping: obs.stopping(),
-        });
+        };
+        let framed = framing::decide(&ka_input, has_length, head_only, twice);
+        let ka = framed.ka;
         let persists = ka.persists() && !refused_expect;
-        if persists {
-            self.kept_alive += 1;
-        }
+        self.kept_alive += framed.keepalives_used;
 
-        obs.phase(Phase::Writing);
         let out_before = self.io.bytes_out;
         let common = CommonHeaders {
             date: work.dates.get(clock.secs),
             server_line: site.server_line(),
         };
-        let head_only = req.method == Method::Head;
         work.out.clear();
-        let (written, head_end) = match &reply {
+        let (written, head_end) = match reply {
             Reply::File(f) => {
-                let ct = f.content_type.map(|id| site.mime().content_type(id));
+                let meta = BodyMeta {
+                    content_type: f.content_type(site),
+                    accept_ranges: RangeLimits::with_max_ranges(http.max_ranges).accept_ranges(),
+                    boundary: site.multipart_boundary(),
+                };
                 // HTTP/0.9: the body alone.
                 if !http09 {
-                    send::file_head(&mut work.out, &common, f, ct, ka, head_only);
+                    send::file_head(&mut work.out, &common, &f, &meta, framed, head_only);
                 }
                 let head_end = work.out.len();
-                let written = if head_only || matches!(f.status, 304 | 412) {
-                    self.io.write_all(&work.out).map(|()| 0)
-                } else {
-                    send::send_file(
-                        &mut self.io,
-                        &work.out,
-                        f.file,
-                        site.send_policy(),
-                        &mut work.io_buf,
-                    )
-                    .map(|()| f.file.len())
-                };
+                let written = send::send_file_reply(
+                    &mut self.io,
+                    &work.out,
+                    &f,
+                    &meta,
+                    framed,
+                    head_only,
+                    site.send_policy(),
+                    &mut work.io_buf,
+                );
                 (written, head_end)
             }
+            Reply::Page(p) => {
+                let boundary = site.multipart_boundary();
+                let (body_len, mut head_end) =
+                    send::page_response(&mut work.out, &common, &p, boundary, framed, head_only);
+                if http09 {
+                    work.out.drain(..head_end);
+                    head_end = 0;
+                }
+                (self.io.write_all(&work.out).map(|()| body_len), head_end)
+            }
             other => {
-                let response = in_memory_response(site, &req, other, failure);
+                let mut response = in_memory_response(site, &req, other, failure);
+                response.framing = framing::response_framing(framed.delimit);
                 if http09 {
                     response.push_body(&mut work.out);
                 } else {
@@ -434,7 +482,7 @@ impl<'a, 's> Conn<'a, 's> {
                 let body_len = if head_only { 0 } else { response.body.len() };
                 let head_end = match http09 {
                     true => 0,
-                    false => head_end(&work.out),
+                    false => framing::head_length(&work.out),
                 };
                 (
                     self.io.write_all(&work.out).map(|()| body_len as u64),
@@ -442,10 +490,12 @@ impl<'a, 's> Conn<'a, 's> {
                 )
             }
         };
+        // Apache's %X: `+` only while keep-alive requests remain after this one.
+        let max = http.max_keep_alive_requests;
         let conn_status = match (&written, persists) {
             (Err(_), _) => ConnStatus::Aborted,
-            (Ok(_), false) => ConnStatus::Close,
-            (Ok(_), true) => ConnStatus::KeepAlive,
+            (Ok(_), true) if max == 0 || max > self.kept_alive => ConnStatus::KeepAlive,
+            (Ok(_), _) => ConnStatus::Close,
         };
         let body_bytes = *written.as_ref().unwrap_or(&0);
         let outcome = Outcome {
@@ -546,12 +596,19 @@ impl<'a, 's> Conn<'a, 's> {
         } else {
             0
         };
+        let tid = if log.format().uses_tid() {
+            crate::sys::fdio::thread_id()
+        } else {
+            0
+        };
+        let utc_offset = work.tz.get(o.clock.secs);
         let req = o.req;
         let paths = &work.paths;
+        let remote_host = self.client.log_name(self.site.http().hostname_lookups);
         let record = LogRecord {
             peer: self.peer,
             local: self.local,
-            remote_host: None,
+            remote_host,
             request_line: o.request_line,
             method: req.map_or(b"", |r| r.method_str.as_bytes()),
             url_path: match (paths.url_path.is_empty(), req) {
@@ -568,13 +625,15 @@ impl<'a, 's> Conn<'a, 's> {
             bytes_in: o.bytes_in,
             bytes_out,
             request_micros: o.clock.micros,
-            utc_offset: work.tz.get(o.clock.secs),
+            utc_offset,
+            zone: work.tz.zone(),
             duration: o.started.elapsed(),
             keepalives: self.kept_alive.saturating_sub(1),
             conn_status: o.conn_status,
             server_name: self.site.server_name(),
             host: req.and_then(|r| r.host),
             pid,
+            tid,
             filename: &paths.fs_path,
         };
         work.log_line.clear();

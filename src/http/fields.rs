@@ -123,8 +123,12 @@ pub fn valid_host(host: &str) -> bool {
         && name
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_'));
+    // After `]` anything but `:digits` is wrong (and may not even start on a char boundary:
+    // found by fuzzing).
     let port_ok = port.is_empty()
-        || (port[1..].bytes().all(|c| c.is_ascii_digit()) && port[1..].parse::<u16>().is_ok());
+        || port
+            .strip_prefix(':')
+            .is_some_and(|p| p.bytes().all(|c| c.is_ascii_digit()) && p.parse::<u16>().is_ok());
     name_ok && port_ok
 }
 

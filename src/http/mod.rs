@@ -11,6 +11,7 @@ pub mod date;
 pub mod error;
 pub mod escape;
 pub mod fields;
+pub mod framing;
 pub mod io;
 pub mod keepalive;
 pub mod parse;
@@ -20,11 +21,14 @@ pub mod response;
 pub mod scratch;
 pub mod send;
 pub mod site;
+pub mod strftime;
 
 #[cfg(test)]
 mod conn_protocol_tests;
 #[cfg(test)]
 mod conn_tests;
+#[cfg(test)]
+mod range_conn_tests;
 #[cfg(test)]
 pub(crate) mod test_support;
 
@@ -77,4 +81,9 @@ pub trait ConnObserver {
     /// connections): the next response carries `Connection: close` and the connection ends
     /// after it.
     fn stopping(&self) -> bool;
+    /// The scoreboard, for handlers that report on it (`server-status`); `None` where there
+    /// is none (unit tests).
+    fn scoreboard(&self) -> Option<&crate::scoreboard::Scoreboard> {
+        None
+    }
 }

@@ -264,6 +264,15 @@ fn request_table() {
         ("host with port over 65535", apache(), b"GET / HTTP/1.1\r\nHost: a:99999\r\n\r\n", Want::Err(400)),
         ("host with empty port", apache(), b"GET / HTTP/1.1\r\nHost: a:\r\n\r\n", Want::Err(400)),
         ("ipv6 host", apache(), b"GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", Want::Ok(Check { host: Some(Some("[::1]:8080")), ..ok() })),
+        // Found by the fuzzer: a multi-byte character where a scheme would end panicked.
+        ("non-ASCII where the scheme ends", apache(), "GET htt$:/=\u{452}:1105/x?y HTTP/1.1\r\nHost: a\r\n\r\n".as_bytes(), Want::Err(400)),
+        // (`http:/path` is served as Apache does: an http URL without an authority.)
+        ("non-ASCII inside the scheme", apache(), "GET http:/\u{452}/x HTTP/1.1\r\nHost: a\r\n\r\n".as_bytes(), Want::Ok(Check {
+            form: Some(TargetForm::Absolute), path: Some("/\u{452}/x"), ..ok() })),
+        ("non-ASCII right after the scheme", apache(), "GET ht\u{452}tp://h/x HTTP/1.1\r\nHost: a\r\n\r\n".as_bytes(), Want::Err(400)),
+        // Found by the fuzzer: a multi-byte character right after `]` panicked.
+        ("ipv6 host, junk after ]", apache(), "GET / HTTP/1.1\r\nHost: [::1]\u{1bd}0\r\n\r\n".as_bytes(), Want::Err(400)),
+        ("ipv6 host, letter after ]", apache(), b"GET / HTTP/1.1\r\nHost: [::1]x80\r\n\r\n", Want::Err(400)),
     ];
     assert!(rows.len() >= 30);
     for (name, limits, input, want) in rows {

@@ -186,18 +186,16 @@ impl Response {
             push_header(out, name, value.as_bytes());
         }
         let with_body = !head_only && !matches!(self.status, 100..=199 | 204 | 304);
-        match self.framing {
-            Framing::Length if with_body => {
-                out.extend_from_slice(b"Content-Length: ");
-                push_u64(out, self.body.len() as u64);
-                out.extend_from_slice(b"\r\n");
-            }
-            Framing::Chunked if with_body => {
-                out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
-            }
-            _ => {}
+        if with_body && self.framing == Framing::Length {
+            out.extend_from_slice(b"Content-Length: ");
+            push_u64(out, self.body.len() as u64);
+            out.extend_from_slice(b"\r\n");
         }
         keepalive::push_headers(out, ka);
+        // Apache adds Transfer-Encoding after ap_set_keepalive's headers.
+        if with_body && self.framing == Framing::Chunked {
+            out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+        }
         if let Some(ct) = &self.content_type {
             push_header(out, "Content-Type", ct.as_bytes());
         }
@@ -237,9 +235,10 @@ pub struct ErrorContext<'a> {
     /// Apache's `error-notes`: a sentence some 400s add ("Size of a request header field
     /// exceeds server limit.").
     pub note: Option<&'a str>,
-    /// The answer this page replaced (Apache's `recursive_error`: a 301 or 403 made before
-    /// the request body was read, which then failed to read).
-    pub replaced: Option<u16>,
+    /// Apache's `recursive_error`: the answer this page replaced (a 301 or 403 made before the
+    /// request body was read, which then failed to read), or the status an ErrorDocument
+    /// failed with. Mentioned at the end of the page.
+    pub recursive_error: Option<u16>,
 }
 
 /// The first line of Apache 2.4's generated pages (`DOCTYPE_HTML_4_01`).
@@ -285,6 +284,9 @@ pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
             out.extend_from_slice(b" requires a valid Content-length.<br />\n</p>\n");
         }
         412 => out.extend_from_slice(b"<p>The precondition on the request for this URL evaluated to false.</p>\n"),
+        416 => out.extend_from_slice(
+            b"<p>None of the range-specifier values in the Range\nrequest-header field overlap the current extent\nof the selected resource.</p>\n",
+        ),
         413 => {
             out.extend_from_slice(b"The requested resource does not allow request data with ");
             push_html_escaped(out, method.as_bytes());
@@ -294,9 +296,6 @@ pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
         }
         414 => out.extend_from_slice(
             b"<p>The requested URL's length exceeds the capacity\nlimit for this server.<br />\n</p>\n",
-        ),
-        416 => out.extend_from_slice(
-            b"<p>None of the range-specifier values in the Range\nrequest-header field overlap the current extent\nof the selected resource.</p>\n",
         ),
         417 => {
             out.extend_from_slice(
@@ -317,11 +316,11 @@ pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
             b"<p>The server encountered an internal error or\nmisconfiguration and was unable to complete\nyour request.</p>\n<p>Please contact the server administrator at \n [no address given] to inform them of the time this error occurred,\n and the actions you performed just before this error.</p>\n<p>More information about this error may be available\nin the server error log.</p>\n",
         ),
     }
-    if let Some(first) = ctx.replaced {
+    if let Some(recursive) = ctx.recursive_error {
         out.extend_from_slice(b"<p>Additionally, a ");
-        push_u64(out, u64::from(first));
+        push_u64(out, u64::from(recursive));
         out.push(b' ');
-        out.extend_from_slice(reason(first).as_bytes());
+        out.extend_from_slice(reason(recursive).as_bytes());
         out.extend_from_slice(
             b"\nerror was encountered while trying to use an ErrorDocument to handle the request.</p>\n",
         );

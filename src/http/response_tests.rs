@@ -37,7 +37,7 @@ fn pages_are_apaches_byte_for_byte() {
         ..ctx("GET")
     };
     let replaced = ErrorContext {
-        replaced: Some(301),
+        recursive_error: Some(301),
         ..ctx("GET")
     };
     // (status, context, the page after the doctype line and `<html><head>`).
@@ -263,4 +263,20 @@ fn number_formatting() {
         push_hex(&mut hex, n);
         assert_eq!(hex, format!("{n:x}").into_bytes());
     }
+}
+
+#[test]
+fn failed_error_document_is_mentioned() {
+    let mut out = Vec::new();
+    let ctx = ErrorContext {
+        method: "GET",
+        recursive_error: Some(404),
+        ..ErrorContext::default()
+    };
+    error_page(403, &ctx, &mut out);
+    assert!(String::from_utf8(out).unwrap().ends_with(
+        "<p>You don't have permission to access this resource.</p>\n<p>Additionally, a 404 \
+         Not Found\nerror was encountered while trying to use an ErrorDocument to handle the \
+         request.</p>\n</body></html>\n"
+    ));
 }

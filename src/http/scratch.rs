@@ -10,6 +10,7 @@ use std::cell::RefCell;
 
 use crate::handlers::RequestPaths;
 use crate::handlers::file_cache::FileCache;
+use crate::handlers::htaccess_cache::HtaccessCache;
 use crate::http::date::DateCache;
 
 /// First size of the read buffer; it grows (up to the head limit) only for huge heads.
@@ -91,22 +92,30 @@ impl InBuf {
     }
 }
 
-/// The local UTC offset, recomputed when the second changes.
+/// The local UTC offset and zone name, recomputed when the second changes.
 #[derive(Debug, Default)]
 pub struct TzCache {
     secs: i64,
-    offset: i32,
-    valid: bool,
+    local: Option<crate::sys::time::LocalTime>,
 }
 
 impl TzCache {
+    /// The offset at `secs` (then [`TzCache::zone`] is that instant's zone name).
     pub fn get(&mut self, secs: i64) -> i32 {
-        if !self.valid || secs != self.secs {
-            self.secs = secs;
-            self.offset = crate::sys::time::local_time(secs).utc_offset as i32;
-            self.valid = true;
+        match self.local {
+            Some(t) if secs == self.secs => t.utc_offset as i32,
+            _ => {
+                self.secs = secs;
+                let t = crate::sys::time::local_time(secs);
+                self.local = Some(t);
+                t.utc_offset as i32
+            }
         }
-        self.offset
+    }
+
+    /// The zone's abbreviation at the last [`TzCache::get`].
+    pub fn zone(&self) -> &str {
+        self.local.as_ref().map_or("", |t| t.zone())
     }
 }
 
@@ -123,6 +132,7 @@ pub struct Work {
     pub log_line: Vec<u8>,
     pub paths: RequestPaths,
     pub cache: FileCache,
+    pub htaccess: HtaccessCache,
     pub dates: DateCache,
     pub tz: TzCache,
 }

@@ -85,6 +85,7 @@ pub fn spawn(master: &mut Master, slot: usize) -> Result<Pid, Errno> {
                 credentials: master.credentials.clone(),
                 single_process: false,
                 vhost: master.vhost(),
+                extended_status: master.config.status.extended_status,
             };
             let code = child_main(&ctx);
             // _exit: no atexit handlers, no flushing of stdio buffers copied from the master.

@@ -13,7 +13,7 @@ use std::time::Duration;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::http::{ConnObserver, Phase, Site, serve_connection};
-use crate::logging::{self, Role};
+use crate::logging::{self, Role, access, buffer};
 use crate::master::exit::{EXIT_CHILDFATAL, EXIT_CHILDSICK};
 use crate::net::Listeners;
 use crate::scoreboard::{Scoreboard, WorkerSlot, WorkerStatus};
@@ -37,6 +37,8 @@ pub struct ChildContext<'a> {
     pub single_process: bool,
     /// `server_name:port` for the scoreboard's vhost column.
     pub vhost: String,
+    /// `extended_status`: record per-request details in the slot.
+    pub extended_status: bool,
 }
 
 /// The connection limit for one child: `max` minus up to 10 % of jitter, so children started
@@ -68,12 +70,27 @@ enum Leave {
     Stopped,
 }
 
-/// Runs the child until it should exit; returns the exit code.
+/// Runs the child until it should exit; returns the exit code. Whichever way the child
+/// leaves, its buffered access log lines are written first (a child killed by TERM/HUP
+/// writes them from its signal handler).
 pub fn child_main(ctx: &ChildContext<'_>) -> i32 {
+    let code = run_child(ctx);
+    access::flush_buffered();
+    code
+}
+
+fn run_child(ctx: &ChildContext<'_>) -> i32 {
+    let buffered_logs = ctx.site.access_log().is_some_and(|l| l.is_buffered());
     let signals_set = if ctx.single_process {
         process::set_single_process_signals()
     } else {
-        process::set_child_signals()
+        process::set_child_signals().and_then(|()| {
+            if buffered_logs {
+                process::set_fatal_signal_handler(buffer::flush_and_die)
+            } else {
+                Ok(())
+            }
+        })
     };
     logging::set_role(if ctx.single_process {
         Role::Single
@@ -91,7 +108,11 @@ pub fn child_main(ctx: &ChildContext<'_>) -> i32 {
         return EXIT_CHILDFATAL;
     }
     let signals = ChildSignals;
-    let slot = ctx.board.worker_slot(ctx.slot, 0);
+    let slot = ctx
+        .board
+        .worker_slot(ctx.slot, 0)
+        .with_extended_status(ctx.extended_status);
+    let clock_tick = crate::sys::cpu::clock_tick();
     let mut connections: u64 = 0;
     let leave = loop {
         if let Some(leave) = should_leave(ctx, signals, connections) {
@@ -104,6 +125,10 @@ pub fn child_main(ctx: &ChildContext<'_>) -> i32 {
                 if signals.take_nudge() && pod_byte(ctx) {
                     break Leave::Retired;
                 }
+                // Idle (the listeners' 1 s timeout, or a signal): no line waits longer.
+                if buffered_logs {
+                    access::flush_buffered();
+                }
                 continue;
             }
             Err(e) => {
@@ -112,7 +137,7 @@ pub fn child_main(ctx: &ChildContext<'_>) -> i32 {
             }
         };
         connections += 1;
-        serve(ctx, &slot, signals, stream, peer, local);
+        serve(ctx, &slot, signals, clock_tick, (stream, peer, local));
         if pod_byte(ctx) {
             break Leave::Retired;
         }
@@ -199,9 +224,8 @@ fn serve(
     ctx: &ChildContext<'_>,
     slot: &WorkerSlot<'_>,
     signals: ChildSignals,
-    stream: TcpStream,
-    peer: SocketAddr,
-    local: SocketAddr,
+    clock_tick: u32,
+    (stream, peer, local): (TcpStream, SocketAddr, SocketAddr),
 ) {
     let _ = stream.set_nodelay(true);
     slot.set_status(WorkerStatus::BusyRead);
@@ -211,6 +235,8 @@ fn serve(
         board: ctx.board,
         generation: ctx.generation,
         signals,
+        clock_tick,
+        extended_status: ctx.extended_status,
     };
     let end = serve_connection(ctx.site, stream, peer, local, &mut observer);
     log::trace!("connection from {peer} ended: {end:?}");
@@ -222,6 +248,8 @@ struct SlotObserver<'a> {
     board: &'a Scoreboard,
     generation: u64,
     signals: ChildSignals,
+    clock_tick: u32,
+    extended_status: bool,
 }
 
 impl ConnObserver for SlotObserver<'_> {
@@ -241,11 +269,25 @@ impl ConnObserver for SlotObserver<'_> {
             .next()
             .filter(|p| p.starts_with(b"HTTP/"))
             .unwrap_or(b"");
-        self.slot.request_started(request_line, protocol);
+        // Apache shows the connection's protocol in lower case (`http/1.1`).
+        let mut lower = [0u8; 16];
+        let n = protocol.len().min(lower.len());
+        for (to, from) in lower.iter_mut().zip(&protocol[..n]) {
+            *to = from.to_ascii_lowercase();
+        }
+        self.slot.request_started(request_line, &lower[..n]);
     }
 
     fn request_finished(&mut self, bytes_sent: u64, duration: Duration) {
         self.slot.request_finished(bytes_sent, duration);
+        if self.extended_status {
+            let (user, system) = crate::sys::cpu::self_cpu(self.clock_tick);
+            self.slot.record_cpu(user, system);
+        }
+    }
+
+    fn scoreboard(&self) -> Option<&Scoreboard> {
+        Some(self.board)
     }
 
     fn stopping(&self) -> bool {

@@ -1,12 +1,17 @@
-//! One module per topic of the prefork foundation (issue 2).
+//! One module per topic: the prefork foundation (issue 2), the status page (issue 4).
 
+mod autoindex;
 mod config_errors;
 mod crash;
 mod daemon;
 mod graceful;
 mod modes;
 mod ramp;
+mod ranges;
 mod recycle;
 mod reload;
 mod requests;
+mod status;
+mod status_tools;
 mod stop;
+mod tree;

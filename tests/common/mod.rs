@@ -102,6 +102,9 @@ pub struct TestConfig {
     pub http: String,
     pub log: String,
     pub files: String,
+    /// TOML appended after `[files]`: tables and array-of-tables sections (`[status]`,
+    /// `[[directory]]`, `[[location]]` ...), headers included.
+    pub sections: String,
     /// Write an access log (`access.log` in the temp dir); `false` sets `access_log = ""`.
     pub access_log: bool,
 }
@@ -116,6 +119,7 @@ impl Default for TestConfig {
             http: String::new(),
             log: String::new(),
             files: String::new(),
+            sections: String::new(),
             access_log: true,
         }
     }
@@ -134,8 +138,18 @@ impl TestConfig {
         self.log = toml.into();
         self
     }
+    /// Keys of `[files]`.
+    pub fn files(mut self, toml: &str) -> Self {
+        self.files = toml.into();
+        self
+    }
     pub fn top(mut self, toml: &str) -> Self {
         self.top = toml.into();
+        self
+    }
+    /// Appends tables after `[files]` (`[status]`, `[[location]]`, ...).
+    pub fn sections(mut self, toml: &str) -> Self {
+        self.sections.push_str(toml);
         self
     }
     pub fn listen(mut self, addrs: &[&str]) -> Self {
@@ -239,7 +253,8 @@ impl ServerGuard {
              [mpm]\n{mpm}\n\
              [http]\ntypes_config = {types}\n{http}\n\
              [log]\naccess_log = {access_log}\n{log}\n\
-             [files]\ndocument_root = {docroot}\n{files}\n",
+             [files]\ndocument_root = {docroot}\n{files}\n\
+             {sections}\n",
             listen = listen.join(", "),
             pid = path("mpmd.pid"),
             error = path("error.log"),
@@ -251,6 +266,7 @@ impl ServerGuard {
             log = cfg.log,
             docroot = path("htdocs"),
             files = cfg.files,
+            sections = cfg.sections,
         )
     }
 

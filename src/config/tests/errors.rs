@@ -39,10 +39,7 @@ const CASES: &[(&str, &[&str])] = &[
     ),
     (
         "[[location]]\npath = \"/s\"\nhandlr = \"server-status\"\n",
-        &[
-            "1:1: [[location]] sections are not supported yet (they come with issue #4, \"status page\")",
-            "3:1: unknown key \"handlr\" in [[location]] (did you mean \"handler\"?)",
-        ],
+        &["3:1: unknown key \"handlr\" in [[location]] (did you mean \"handler\"?)"],
     ),
     (
         "[[balancer]]\nname = \"b\"\n[[balancer.member]]\nurl = \"http://a\"\nrout = \"r\"\n",
@@ -193,61 +190,44 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "[http]\nhostname_lookups = \"on\"\n",
-        &["2:20: \"http.hostname_lookups\" = \"on\" is not supported yet (only \"off\")"],
-    ),
-    (
-        "[http]\nmax_ranges = 200\n",
+        "[files]\noptions = [\"+MultiViews\"]\n",
         &[
-            "2:14: \"http.max_ranges\" = 200 is not supported yet (remove the key; byte ranges come with issue #3, \"HTTP/1.1 and document tree\")",
+            "2:11: \"files.options\" = [\"+MultiViews\"] is not supported yet (MultiViews comes with issue #7, \"content negotiation\")",
         ],
     ),
     (
-        "[log]\nbuffered_logs = true\n",
+        "[files]\nindex_options = [\"FancyIndexing\", \"FancyIndex\"]\n",
         &[
-            "2:17: \"log.buffered_logs\" = true is not supported yet (only false; buffered logs come with issue #3, \"HTTP/1.1 and document tree\")",
+            "2:35: invalid value for \"files.index_options\": expected \"FancyIndexing\" or \"HTMLTable\" (did you mean \"FancyIndexing\"?)",
         ],
     ),
     (
-        "[files]\noptions = [\"+Indexes\"]\n",
+        "[files]\nallow_override = [\"FileInfo\", \"Indexs\"]\n",
         &[
-            "2:11: \"files.options\" = [\"+Indexes\"] is not supported yet (only FollowSymLinks for now; the others come with issue #3, \"HTTP/1.1 and document tree\", MultiViews with issue #7, \"content negotiation\")",
+            "2:31: invalid value for \"files.allow_override\": \"Indexs\" is not an override class (expected \"None\", \"All\", \"Options\", \"FileInfo\", \"Indexes\", \"Limit\" or \"AuthConfig\") (did you mean \"Indexes\"?)",
         ],
     ),
     (
-        "[files]\noptions = \"None\"\n",
+        "[files]\naccess_file_name = [\"a/b\"]\n",
+        &["2:21: invalid value for \"files.access_file_name\": expected a file name without '/'"],
+    ),
+    (
+        "[files]\nerror_document = { \"200\" = \"/ok.html\", \"404\" = \"\" }\n",
         &[
-            "2:11: \"files.options\" = \"None\" is not supported yet (only FollowSymLinks for now; the others come with issue #3, \"HTTP/1.1 and document tree\", MultiViews with issue #7, \"content negotiation\")",
+            "2:20: invalid value for \"files.error_document\": \"200\" is not an error status (expected 400 to 599)",
+            "2:48: invalid value for \"files.error_document.404\": expected a local URL, a full URL or a message",
         ],
     ),
     (
-        "[files]\nallow_override = \"All\"\n",
+        "[files]\nadd_handler = { \"type-map\" = [\".var\"] }\n",
         &[
-            "2:18: \"files.allow_override\" = \"All\" is not supported yet (only \"None\"; .htaccess files come with issue #3, \"HTTP/1.1 and document tree\")",
+            "2:15: \"files.add_handler\" = { \"type-map\" = [\".var\"] } is not supported yet (leave it unset; type maps come with issue #7, \"content negotiation\")",
         ],
     ),
     (
-        "[files]\naccess_file_name = [\".acl\"]\n",
+        "[files]\nadd_charset = { \"utf-8\" = [\".txt\"], \"latin1\" = [\"TXT\"] }\n",
         &[
-            "2:20: \"files.access_file_name\" = [\".acl\"] is not supported yet (only [\".htaccess\"]; .htaccess files come with issue #3, \"HTTP/1.1 and document tree\")",
-        ],
-    ),
-    (
-        "[files]\nlanguage_priority = [\"en\", \"fr\"]\n",
-        &[
-            "2:21: \"files.language_priority\" = [\"en\", \"fr\"] is not supported yet (leave it unset; it comes with issue #7, \"content negotiation\")",
-        ],
-    ),
-    (
-        "[files]\nforce_language_priority = \"fallback\"\n",
-        &[
-            "2:27: \"files.force_language_priority\" = \"fallback\" is not supported yet (only \"prefer\"; the others come with issue #7, \"content negotiation\")",
-        ],
-    ),
-    (
-        "[files]\nerror_document = { \"404\" = \"/missing.html\" }\n",
-        &[
-            "2:18: \"files.error_document\" = { \"404\" = \"/missing.html\" } is not supported yet (leave it unset; it comes with issue #3, \"HTTP/1.1 and document tree\")",
+            "2:28: invalid value for \"files.add_charset\": extension \".txt\" is given for both \"latin1\" and \"utf-8\"",
         ],
     ),
     (
@@ -257,15 +237,14 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "[files]\ndefault_language = \"en\"\n",
-        &[
-            "2:20: \"files.default_language\" = \"en\" is not supported yet (leave it unset; it comes with issue #7, \"content negotiation\")",
-        ],
+        "[files]\ndefault_language = \"en_GB\"\n",
+        &["2:20: invalid value for \"files.default_language\": \"en_GB\" is not a language tag"],
     ),
     (
-        "[[directory]]\npath = \"htdocs\"\noptions = [\"Indexes\"]\n",
+        "[[directory]]\npath = \"htdocs\"\noptions = [\"Indexes\", \"MultiViews\"]\nrequire = [\"not ip 10.1\"]\n",
         &[
-            "1:1: [[directory]] sections are not supported yet (they come with issue #3, \"HTTP/1.1 and document tree\")",
+            "3:11: \"directory[0].options\" = [\"Indexes\", \"MultiViews\"] is not supported yet (MultiViews comes with issue #7, \"content negotiation\")",
+            "4:12: invalid value for \"directory[0].require\": \"not ip 10.1\": a negative Require line has no effect here (Apache: \"negative Require directive has no effect in <RequireAny> directive\")",
         ],
     ),
     (
@@ -287,7 +266,6 @@ const CASES: &[(&str, &[&str])] = &[
     (
         "[[directory]]\noptions = [\"Indexes\", \"-FollowSymLinks\"]\nrequire = \"ip 10.0.0.300\"\n",
         &[
-            "1:1: [[directory]] sections are not supported yet (they come with issue #3, \"HTTP/1.1 and document tree\")",
             "1:1: missing key \"path\" in directory[0]",
             "2:23: invalid value for \"directory[0].options\": either all options must start with + or -, or none may (as in Apache 2.4)",
             "3:11: invalid value for \"directory[0].require\": \"10.0.0.300\" is not an IP address, network or prefix",
@@ -296,10 +274,17 @@ const CASES: &[(&str, &[&str])] = &[
     (
         "[[location]]\npath = \"server-status\"\nhandler = \"server-info\"\nrequire = [\"locl\"]\n",
         &[
-            "1:1: [[location]] sections are not supported yet (they come with issue #4, \"status page\")",
             "2:8: invalid value for \"location[0].path\": expected a URL path starting with '/'",
             "3:11: invalid value for \"location[0].handler\": \"server-info\" is not a handler (expected \"server-status\" or \"balancer-manager\")",
             "4:12: invalid value for \"location[0].require\": \"locl\" is not a require line mpmd knows (expected \"all granted\", \"all denied\", \"local\", \"ip ADDRESS...\" or \"host NAME...\") (did you mean \"local\"?)",
+        ],
+    ),
+    (
+        "[[location]]\npath = \"/b\"\nhandler = \"balancer-manager\"\n[[location]]\nrequire = [\"host a.example\", \"not ip 10.1\", \"local\"]\n",
+        &[
+            "3:11: \"location[0].handler\" = \"balancer-manager\" is not supported yet (only \"server-status\"; the balancer manager comes with issue #6, \"reverse proxy\")",
+            "4:1: missing key \"path\" in location[1]",
+            "5:30: invalid value for \"location[1].require\": \"not ip 10.1\": a negative Require line has no effect here (Apache: \"negative Require directive has no effect in <RequireAny> directive\")",
         ],
     ),
     // Files that must exist.

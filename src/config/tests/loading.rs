@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use super::{TempRoot, ok, warnings};
 use crate::config::{
-    FileEtag, HostnameLookups, LogLevel, LogTarget, MpmModule, Options, ServerTokens, load,
-    parse_str,
+    FileEtag, HostnameLookups, IndexOptions, LogLevel, LogTarget, MpmModule, Options, ServerTokens,
+    load, parse_str,
 };
 
 fn addr(text: &str) -> SocketAddr {
@@ -97,6 +97,33 @@ fn defaults_equal_the_spec() {
     assert!(f.add_type.is_empty());
     assert!(c.status.extended_status);
     assert!(c.locations.is_empty());
+}
+
+#[test]
+fn locations_are_kept_in_file_order() {
+    let loaded = ok(r#"
+[[location]]
+path = "/server-status"
+handler = "server-status"
+require = ["local", "ip 10.1 ::1"]
+[[location]]
+path = "/private"
+require = "all denied"
+"#);
+    let l = &loaded.config.locations;
+    assert_eq!(l.len(), 2);
+    assert_eq!(l[0].path, "/server-status");
+    assert_eq!(l[0].handler.as_deref(), Some("server-status"));
+    let parsed = |lines: &[&str]| -> Vec<crate::config::RequireLine> {
+        lines
+            .iter()
+            .map(|l| crate::config::directives::parse_require(l).unwrap())
+            .collect()
+    };
+    assert_eq!(l[0].require, parsed(&["local", "ip 10.1 ::1"]));
+    assert_eq!(l[1].path, "/private");
+    assert_eq!(l[1].handler, None);
+    assert_eq!(l[1].require, parsed(&["all denied"]));
 }
 
 /// Explicit defaults of keys whose features come later are accepted.
@@ -453,4 +480,118 @@ fn the_shipped_config_loads_and_lists_every_key() {
             );
         }
     }
+}
+
+/// Keys made live by the ranges / listings / buffered-logs work.
+#[test]
+fn ranges_indexes_and_buffered_logs() {
+    let c = ok(r#"
+[http]
+max_ranges = 0
+[log]
+buffered_logs = true
+[files]
+options = ["+Indexes"]
+index_options = ["fancyindexing", "HTMLTable"]
+"#)
+    .config;
+    assert_eq!(c.http.max_ranges, 0);
+    assert!(c.log.buffered_logs);
+    assert!(c.files.options.indexes && c.files.options.follow_symlinks);
+    assert_eq!(
+        c.files.index_options,
+        IndexOptions {
+            fancy_indexing: true,
+            html_table: true
+        }
+    );
+    let c = ok("[http]\nmax_ranges = 5\n").config;
+    assert_eq!(c.http.max_ranges, 5);
+    assert_eq!(c.files.index_options, IndexOptions::default());
+}
+
+#[test]
+fn document_tree_keys_and_directory_sections() {
+    use crate::config::{ErrorDocument, RequireLine};
+    let root = super::TempRoot::new();
+    std::fs::create_dir_all(root.dir.join("real")).unwrap();
+    std::os::unix::fs::symlink(root.dir.join("real"), root.dir.join("docs")).unwrap();
+    let text = r#"
+[http]
+hostname_lookups = "double"
+[files]
+document_root = "docs"
+options = ["+Indexes"]
+allow_override = ["FileInfo", "Options=Indexes"]
+access_file_name = [".acl", ".htaccess"]
+error_document = { "404" = "/missing.html", "403" = "Go away", "500" = "http://example.com/oops" }
+add_charset = { "UTF-8" = [".utf8"] }
+add_language = { "en" = [".en"] }
+add_encoding = { "x-gzip" = [".gz"] }
+default_language = "fr"
+language_priority = ["en", "fr"]
+force_language_priority = "prefer fallback"
+
+[[directory]]
+path = "docs/a/b"
+options = ["-Indexes"]
+require = ["ip 10.1 ::1", "host example.org"]
+
+[[directory]]
+path = "/"
+allow_override = "None"
+
+[[directory]]
+path = "docs/a"
+directory_index = "disabled"
+error_document = { "404" = "default" }
+"#;
+    let c = root.parse(text).unwrap().config;
+    assert_eq!(c.http.hostname_lookups, HostnameLookups::Double);
+    let f = &c.files;
+    assert!(f.options.indexes && f.options.follow_symlinks);
+    assert!(f.allow_override.file_info && !f.allow_override.indexes);
+    assert_eq!(
+        f.allow_override.options,
+        Some(Options {
+            indexes: true,
+            ..Options::default()
+        })
+    );
+    assert_eq!(f.access_file_name, [".acl", ".htaccess"]);
+    assert_eq!(
+        f.error_document[&404],
+        ErrorDocument::Local("/missing.html".into())
+    );
+    assert_eq!(
+        f.error_document[&403],
+        ErrorDocument::Text("Go away".into())
+    );
+    assert_eq!(
+        f.error_document[&500],
+        ErrorDocument::Redirect("http://example.com/oops".into())
+    );
+    assert_eq!(f.add_charset["utf8"], "utf-8");
+    assert_eq!(f.add_language["en"], "en");
+    assert_eq!(f.add_encoding["gz"], "x-gzip");
+    assert_eq!(f.default_language.as_deref(), Some("fr"));
+    assert_eq!(f.language_priority, ["en", "fr"]);
+    assert!(f.force_language_priority.fallback);
+    // Sorted by depth; paths under the document root as written are re-based onto the
+    // canonical one (docs -> real).
+    let paths: Vec<PathBuf> = f.directories.iter().map(|d| d.path.clone()).collect();
+    let real = root.dir.join("real");
+    assert_eq!(
+        paths,
+        [PathBuf::from("/"), real.join("a"), real.join("a/b")]
+    );
+    assert_eq!(f.directories[1].settings.directory_index, Some(Vec::new()));
+    assert_eq!(
+        f.directories[1].settings.error_document[&404],
+        ErrorDocument::Default
+    );
+    assert!(matches!(
+        f.directories[2].settings.require.as_deref(),
+        Some([RequireLine::Ip(_), RequireLine::Host(_)])
+    ));
 }
