@@ -31,7 +31,7 @@ use crate::handlers::file_cache::{CachedFile, FileCache};
 use crate::handlers::htaccess_cache::HtaccessCache;
 use crate::handlers::mime::MimeHeaders;
 use crate::handlers::range::ByteRange;
-use crate::http::request::{Request, TargetForm};
+use crate::http::request::{Method, Request, TargetForm};
 use crate::http::{Response, Site};
 use crate::scoreboard::Scoreboard;
 
@@ -111,8 +111,8 @@ pub enum Reply<'c> {
     /// Apache's page for `status`, saying that its ErrorDocument failed with `recursive`.
     ErrorRecursive { status: u16, recursive: u16 },
     /// `200` to OPTIONS: `Allow` (not for `OPTIONS *`) and, if the path names something with a
-    /// type, its `Content-Type` (media type id in the site's mime table).
-    Options { content_type: Option<u32> },
+    /// type, its `Content-Type` (as mod_mime gives it for the directory).
+    Options { content_type: Option<String> },
     /// `200 message/http` echoing the request head.
     Trace,
     /// A response built in memory by a handler (the status page; its own 405 and OPTIONS).
@@ -192,7 +192,8 @@ pub fn handle<'c>(
         && static_files::resolve_url_path(req.path.as_bytes(), &mut paths.url_path).is_ok()
     {
         let resolved = locations.resolve(&paths.url_path);
-        if let Some(lines) = resolved.require {
+        // TRACE is answered before access control (see static_files::serve).
+        if let Some(lines) = resolved.require.filter(|_| req.method != Method::Trace) {
             let (peer, local) = (env.client.ip(), env.client.local.ip());
             if !access::granted(lines, peer, local, env.client) {
                 log::error!("client denied by server configuration: {}", req.path);

@@ -17,7 +17,7 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use crate::config::{IndexOptions, Options};
+use crate::config::{DirConfig, IndexOptions, Options};
 use crate::handlers::autoindex;
 use crate::handlers::conditional::{self, Conditions, Etag, Stamp, Verdict};
 use crate::handlers::dir_walk::{DirRef, TargetKind, file_allowed};
@@ -161,7 +161,7 @@ fn as_path(bytes: &[u8]) -> &Path {
 /// The answer for a resource not served as a file: OPTIONS is answered (with the media type
 /// of what Apache's `r->filename` would be), unknown methods get 501, GET/HEAD/POST `status`
 /// (404 missing, 403 no index), others 405.
-fn not_a_file(method: Method, status: u16, content_type: Option<u32>) -> Reply<'static> {
+fn not_a_file(method: Method, status: u16, content_type: Option<String>) -> Reply<'static> {
     match method {
         Method::Options => Reply::Options { content_type },
         Method::Unknown => Reply::error(501),
@@ -233,14 +233,23 @@ fn index_format(o: IndexOptions) -> autoindex::Format {
     }
 }
 
+/// The Content-Type mod_mime gives the file name `name` in the directory `config`.
+fn type_of(site: &Site, config: &DirConfig, name: &[u8]) -> Option<String> {
+    if config.mime_beyond_table {
+        site.mime().headers_for(name, config).content_type
+    } else {
+        site.mime().type_for(name).map(str::to_string)
+    }
+}
+
 /// The media type OPTIONS reports for a missing path: Apache's `r->filename` stops at the
 /// first missing component, so the name's type counts only if its directory exists.
-fn missing_type(site: &Site, fs_path: &[u8]) -> Option<u32> {
+fn missing_type(site: &Site, config: &DirConfig, fs_path: &[u8]) -> Option<String> {
     let name = last_component(fs_path);
     let dir = &fs_path[..fs_path.len() - name.len()];
     std::fs::metadata(as_path(dir))
         .is_ok_and(|m| m.is_dir())
-        .then(|| site.mime().lookup(name))
+        .then(|| type_of(site, config, name))
         .flatten()
 }
 
@@ -352,6 +361,16 @@ pub fn serve<'c>(
         let located = error_document::apply(site, req, cache, paths, clock, env, located);
         return finish(located, cache, &paths.fs_path);
     }
+    if req.method == Method::Trace {
+        // Apache answers TRACE from a map_to_storage hook (ap_send_http_trace): after the URL
+        // is decoded, before the directory walk, .htaccess and access control.
+        if site.trace_enable() {
+            return Reply::Trace;
+        }
+        let located = Located::reply(Reply::error(405), DirRef::Shared(tree.base()));
+        let located = error_document::apply(site, req, cache, paths, clock, env, located);
+        return finish(located, cache, &paths.fs_path);
+    }
     let lookup = Lookup {
         req,
         method: req.method,
@@ -396,8 +415,8 @@ fn kind_of(meta: &io::Result<std::fs::Metadata>) -> TargetKind {
 }
 
 /// Apache's request processing for one (already normalized) URL path in `url_path`: stat,
-/// directory walk (403/500), `.ht*` and `Require` (403), TRACE, then mod_dir and the core
-/// handler.
+/// directory walk (403/500), `.ht*` and `Require` (403), then mod_dir and the core handler
+/// (TRACE is answered before, by [`serve`]).
 /// The chosen file is opened into the cache (but not borrowed) and its path left in
 /// `fs_path`.
 #[allow(clippy::too_many_arguments)]
@@ -436,22 +455,13 @@ pub fn locate<'s>(
         );
         return Located::reply(Reply::error(403), config);
     }
-    if method == Method::Trace {
-        // core's TRACE handler runs after access control, whatever the target.
-        let reply = if site.trace_enable() {
-            Reply::Trace
-        } else {
-            Reply::error(405)
-        };
-        return Located::reply(reply, config);
-    }
     let mut meta = match stat {
         Ok(m) => m,
         Err(e) => {
             cache.remove(fs_path);
             let reply = match stat_error(&e) {
                 404 if method == Method::Options => {
-                    not_a_file(method, 404, missing_type(site, fs_path))
+                    not_a_file(method, 404, missing_type(site, &config, fs_path))
                 }
                 404 => not_a_file(method, 404, None),
                 s => Reply::error(s),
@@ -513,7 +523,7 @@ pub fn locate<'s>(
         // The core handler serves POST like GET (the body is read and dropped).
         Method::Get | Method::Head | Method::Post => {}
         m => {
-            let content_type = site.mime().lookup(last_component(fs_path));
+            let content_type = type_of(site, &config, last_component(fs_path));
             return Located::reply(not_a_file(m, 405, content_type), config);
         }
     }

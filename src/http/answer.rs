@@ -102,7 +102,7 @@ pub fn in_memory_response(
             if req.target_form != TargetForm::Asterisk {
                 r.headers.push(("Allow", site.allow().to_string()));
             }
-            r.content_type = content_type.map(|id| site.mime().content_type(id).to_string());
+            r.content_type = content_type;
             r
         }
         Reply::Trace => {

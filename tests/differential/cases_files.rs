@@ -114,6 +114,11 @@ pub fn validators(tree: &Tree) -> Vec<Case> {
     let newer = "Fri, 05 Mar 2021 05:06:07 GMT";
     let future = "Fri, 01 Jan 2100 00:00:00 GMT";
     let last = BIG_LEN - 1;
+    // 40 two-byte ranges: more than the 32 whose multipart length Apache computes.
+    let many = (0..40)
+        .map(|i| format!("{}-{}", i * 10, i * 10 + 1))
+        .collect::<Vec<_>>()
+        .join(",");
     vec![
         hello(
             "If-None-Match: matching ETag",
@@ -273,5 +278,42 @@ pub fn validators(tree: &Tree) -> Vec<Case> {
             format!("Range: bytes=0-4\r\nIf-None-Match: {etag}"),
         )
         .with(NOT_MODIFIED),
+        // Where ranges meet the protocol: POST served as a file, HTTP/1.0, closing clients,
+        // and the unknown-length bodies (chunked or until close).
+        case(
+            CORE,
+            "POST with Range",
+            req(
+                "POST",
+                "/big.bin",
+                "Range: bytes=0-99\r\nContent-Length: 3\r\n",
+            ) + "a=b",
+        )
+        .file(),
+        case(
+            CORE,
+            "Range unsatisfiable over HTTP/1.0",
+            format!(
+                "GET /big.bin HTTP/1.0\r\nRange: bytes={}-\r\n\r\n",
+                BIG_LEN + 100
+            ),
+        )
+        .error(),
+        big(
+            "Range unsatisfiable, Connection: close",
+            format!("Range: bytes={}-\r\nConnection: close", BIG_LEN + 100),
+        )
+        .error(),
+        big("Range: 40 ranges", format!("Range: bytes={many}")).with(&[
+            Parts,
+            Header("Content-Length"),
+            Header("Transfer-Encoding"),
+        ]),
+        case(
+            CORE,
+            "Range: 40 ranges over HTTP/1.0",
+            format!("GET /big.bin HTTP/1.0\r\nRange: bytes={many}\r\n\r\n"),
+        )
+        .with(&[Parts, Header("Content-Length")]),
     ]
 }

@@ -55,5 +55,73 @@ pub fn cases() -> Vec<Case> {
         c("section AddType", "/mimedir/x.spc").file(),
         c("section AddCharset", "/mimedir/y.l2.txt").file(),
         c("no AddDefaultCharset", "/hello.txt").file(),
+        // Where the sections meet the protocol: other methods, HTTP/0.9, request bodies.
+        case(
+            TREE,
+            "OPTIONS in a denied directory",
+            req("OPTIONS", "/denied/file.txt", ""),
+        )
+        .error(),
+        case(
+            TREE,
+            "TRACE in a denied directory",
+            req("TRACE", "/denied/file.txt", ""),
+        )
+        .error(),
+        case(
+            TREE,
+            "TRACE with a broken .htaccess",
+            req("TRACE", "/htbad/file.txt", ""),
+        )
+        .with(&[Body]),
+        case(
+            TREE,
+            "TRACE to .htaccess",
+            req("TRACE", "/ht/.htaccess", ""),
+        )
+        .with(&[Body]),
+        case(
+            TREE,
+            "TRACE above the root",
+            req("TRACE", "/../secret.txt", ""),
+        )
+        .error(),
+        case(
+            TREE,
+            "TRACE with an encoded slash",
+            req("TRACE", "/sub%2fpage.html", ""),
+        )
+        .error(),
+        case(
+            TREE,
+            "OPTIONS on a section AddType file",
+            req("OPTIONS", "/mimedir/x.spc", ""),
+        )
+        .with(&[Header("Allow"), Header("Content-Length")]),
+        case(
+            TREE,
+            "POST to a listing",
+            req("POST", "/listing/", "Content-Length: 3\r\n") + "a=b",
+        )
+        .error(),
+        case(TREE, "HTTP/0.9 listing", "GET /listing/\r\n").with(&[Links]),
+        case(
+            TREE,
+            "HTTP/0.9 in a denied directory",
+            "GET /denied/file.txt\r\n",
+        )
+        .with(&[Body]),
+        case(
+            TREE,
+            "POST to a missing file with an ErrorDocument",
+            req("POST", "/errdoc/missing.html", "Content-Length: 3\r\n") + "a=b",
+        )
+        .file(),
+        case(
+            TREE,
+            "Range on an ErrorDocument",
+            req("GET", "/errdoc/missing.html", "Range: bytes=0-3\r\n"),
+        )
+        .file(),
     ]
 }
