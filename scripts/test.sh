@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test.sh - the one command that checks and tests everything (README and CI run exactly this):
 # formatting, clippy with warnings as errors, the build, then every unit and integration test.
-# On a fresh machine it first installs what is missing with apt-get (a C linker, procps, the
-# status page's outside checkers), and rustfmt/clippy through rustup when Rust came without them.
+# On a fresh machine it first installs what is missing with apt-get (a C linker, procps, Debian's
+# apache2 for the differential test against Apache httpd 2.4, the status page's outside
+# checkers), and rustfmt/clippy through rustup when Rust came without them.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,7 +19,8 @@ apt_install() {   # apt_install PKG... (only called for missing tools)
     ((EUID == 0)) || command -v sudo >/dev/null || die "missing $*; install them or run as root"
     step "installing $*"
     if ((apt_updated == 0)); then "${sudo[@]}" apt-get update; apt_updated=1; fi
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "$@"
+    # `env` so the variable survives sudo's environment reset.
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
 }
 
 # Is PKG installable from the configured apt sources? (Refreshes the lists once.)
@@ -33,6 +35,9 @@ apt_has() {
 missing=()
 command -v cc >/dev/null || missing+=(gcc libc6-dev)
 command -v ps >/dev/null || missing+=(procps)
+# Apache httpd 2.4 for the differential test (tests/differential.rs); /usr/sbin is often not on
+# a non-root PATH.
+command -v apache2 >/dev/null || [[ -x /usr/sbin/apache2 ]] || missing+=(apache2)
 # The status page is judged by outside tools (tests/cases/status_tools.rs): Debian's
 # prometheus-apache-exporter must scrape it (required: its test fails without it), promtool
 # (package prometheus) must accept ?metrics, headless Chromium must render the HTML page. When

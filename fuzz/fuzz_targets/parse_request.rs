@@ -4,8 +4,6 @@
 //! fine.
 #![no_main]
 
-use std::mem::MaybeUninit;
-
 use libfuzzer_sys::fuzz_target;
 use mpmd::handlers::autoindex::query;
 use mpmd::handlers::conditional::parse_http_date;
@@ -35,8 +33,13 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = scanner.request_line(data);
     let mut slots = HeaderSlots::for_count(scanner.header_lines());
-    let slots: &mut [MaybeUninit<httparse::Header<'_>>] = slots.as_mut_slice();
-    let Ok(req) = parse_request(&data[..head_len], slots) else {
+    let mut unfolded = Vec::new();
+    let Ok(req) = parse_request(
+        &data[..head_len],
+        &scanner,
+        slots.as_mut_slice(),
+        &mut unfolded,
+    ) else {
         return;
     };
     let mut path = Vec::new();

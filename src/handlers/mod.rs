@@ -31,7 +31,7 @@ use crate::handlers::file_cache::{CachedFile, FileCache};
 use crate::handlers::htaccess_cache::HtaccessCache;
 use crate::handlers::mime::MimeHeaders;
 use crate::handlers::range::ByteRange;
-use crate::http::request::{Request, TargetForm};
+use crate::http::request::{Method, Request, TargetForm};
 use crate::http::{Response, Site};
 use crate::scoreboard::Scoreboard;
 
@@ -110,8 +110,9 @@ pub enum Reply<'c> {
     ErrorText { status: u16, text: String },
     /// Apache's page for `status`, saying that its ErrorDocument failed with `recursive`.
     ErrorRecursive { status: u16, recursive: u16 },
-    /// `200` with `Allow`.
-    Options,
+    /// `200` to OPTIONS: `Allow` (not for `OPTIONS *`) and, if the path names something with a
+    /// type, its `Content-Type` (as mod_mime gives it for the directory).
+    Options { content_type: Option<String> },
     /// `200 message/http` echoing the request head.
     Trace,
     /// A response built in memory by a handler (the status page; its own 405 and OPTIONS).
@@ -133,7 +134,7 @@ impl Reply<'_> {
             Reply::Error { status, .. }
             | Reply::ErrorText { status, .. }
             | Reply::ErrorRecursive { status, .. } => *status,
-            Reply::Options | Reply::Trace => 200,
+            Reply::Options { .. } | Reply::Trace => 200,
             Reply::Generated(r) => r.status,
         }
     }
@@ -184,14 +185,15 @@ pub fn handle<'c>(
         paths.url_path.clear();
         paths.url_path.push(b'*');
         paths.fs_path.clear();
-        return Reply::Options;
+        return Reply::Options { content_type: None };
     }
     let locations = site.locations();
     if !locations.is_empty()
         && static_files::resolve_url_path(req.path.as_bytes(), &mut paths.url_path).is_ok()
     {
         let resolved = locations.resolve(&paths.url_path);
-        if let Some(lines) = resolved.require {
+        // TRACE is answered before access control (see static_files::serve).
+        if let Some(lines) = resolved.require.filter(|_| req.method != Method::Trace) {
             let (peer, local) = (env.client.ip(), env.client.local.ip());
             if !access::granted(lines, peer, local, env.client) {
                 log::error!("client denied by server configuration: {}", req.path);

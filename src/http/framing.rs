@@ -8,7 +8,7 @@
 use crate::handlers::Reply;
 use crate::handlers::range::MULTIPART_KNOWN_LENGTH_MAX;
 use crate::http::keepalive::{self, KeepAlive, KeepAliveInput};
-use crate::http::response::{CommonHeaders, Response, push_header, push_u64, start_head};
+use crate::http::response::{Framing, push_u64};
 
 /// How the body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,8 +81,8 @@ pub fn decide(input: &KeepAliveInput, has_length: bool, head_only: bool, twice: 
 }
 
 /// Whether Apache knows the body length of `reply` up front, and whether it decides
-/// keep-alive twice for it: not for a multipart body of more than 32 ranges; neither for the
-/// 416 page.
+/// keep-alive twice for it: not for a multipart body of more than 32 ranges nor for TRACE;
+/// neither for the 416 page.
 pub fn length_of(reply: &Reply<'_>) -> (bool, bool) {
     let long_multipart =
         |status: u16, ranges: usize| status == 206 && ranges > MULTIPART_KNOWN_LENGTH_MAX;
@@ -90,6 +90,8 @@ pub fn length_of(reply: &Reply<'_>) -> (bool, bool) {
         Reply::File(f) => (!long_multipart(f.status, f.ranges.len()), false),
         Reply::Page(p) => (!long_multipart(p.status, p.ranges.len()), false),
         Reply::Error { status: 416, .. } => (false, true),
+        // Apache's TRACE body goes out without a length (ap_send_http_trace).
+        Reply::Trace => (false, false),
         _ => (true, false),
     }
 }
@@ -114,37 +116,12 @@ pub fn push_chunk(out: &mut Vec<u8>, data: &[u8]) {
 /// The last chunk and the end of a chunked body.
 pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
-/// Serializes an in-memory response whose length Apache does not send (the 416 page): no
-/// Content-Length; `Transfer-Encoding: chunked` after the keep-alive headers when chunked.
-pub fn serialize_unframed(
-    r: &Response,
-    out: &mut Vec<u8>,
-    common: &CommonHeaders<'_>,
-    framed: Framed,
-    head_only: bool,
-) {
-    start_head(out, r.status);
-    common.push(out);
-    for (name, value) in &r.headers {
-        push_header(out, name, value.as_bytes());
-    }
-    keepalive::push_headers(out, framed.ka);
-    let chunked = framed.delimit == Delimit::Chunked;
-    if chunked {
-        out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
-    }
-    if let Some(ct) = &r.content_type {
-        push_header(out, "Content-Type", ct.as_bytes());
-    }
-    out.extend_from_slice(b"\r\n");
-    if head_only {
-        return;
-    }
-    if chunked {
-        push_chunk(out, &r.body);
-        out.extend_from_slice(LAST_CHUNK);
-    } else {
-        out.extend_from_slice(&r.body);
+/// The framing of an in-memory response delimited as `delimit`.
+pub fn response_framing(delimit: Delimit) -> Framing {
+    match delimit {
+        Delimit::Length => Framing::Length,
+        Delimit::Chunked => Framing::Chunked,
+        Delimit::Close => Framing::UntilClose,
     }
 }
 
@@ -305,6 +282,7 @@ mod tests {
 
     #[test]
     fn unframed_416_page() {
+        use crate::http::response::{CommonHeaders, Response};
         let mut r = Response::new(416);
         r.content_type = Some("text/html; charset=iso-8859-1".into());
         r.body = b"<p>x</p>\n".to_vec();
@@ -319,8 +297,9 @@ mod tests {
             delimit: Delimit::Chunked,
             keepalives_used: 2,
         };
+        r.framing = response_framing(framed.delimit);
         let mut out = Vec::new();
-        serialize_unframed(&r, &mut out, &common, framed, false);
+        r.serialize(&mut out, &common, framed.ka, false);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "HTTP/1.1 416 Requested Range Not Satisfiable\r\nDate: Sat, 21 Nov 2026 08:56:37 GMT\r\n\

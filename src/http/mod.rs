@@ -4,22 +4,27 @@
 //! through a [`ConnObserver`] (the scoreboard slot). Everything under here is blocking I/O on
 //! one socket; nothing here knows about processes, signals or the scoreboard's layout.
 
+pub mod answer;
 pub mod body;
 pub mod conn;
 pub mod date;
 pub mod error;
 pub mod escape;
+pub mod fields;
 pub mod framing;
 pub mod io;
 pub mod keepalive;
 pub mod parse;
 pub mod request;
+pub mod request_line;
 pub mod response;
 pub mod scratch;
 pub mod send;
 pub mod site;
 pub mod strftime;
 
+#[cfg(test)]
+mod conn_protocol_tests;
 #[cfg(test)]
 mod conn_tests;
 #[cfg(test)]
