@@ -256,17 +256,7 @@ mod tests {
     use super::*;
 
     fn opts(names: &str) -> Options {
-        let mut o = Options::default();
-        for name in names.split_whitespace() {
-            match name {
-                "F" => o.follow_symlinks = true,
-                "S" => o.symlinks_if_owner_match = true,
-                "I" => o.indexes = true,
-                "M" => o.multiviews = true,
-                _ => unreachable!(),
-            }
-        }
-        o
+        Options::from_letters(names)
     }
 
     #[test]

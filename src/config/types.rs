@@ -408,6 +408,24 @@ pub struct IndexOptions {
     pub html_table: bool,
 }
 
+#[cfg(test)]
+impl Options {
+    /// Test shorthand: `"F S I M"` = FollowSymLinks, SymLinksIfOwnerMatch, Indexes, MultiViews.
+    pub fn from_letters(names: &str) -> Options {
+        let mut o = Options::default();
+        for name in names.split_whitespace() {
+            match name {
+                "F" => o.follow_symlinks = true,
+                "S" => o.symlinks_if_owner_match = true,
+                "I" => o.indexes = true,
+                "M" => o.multiviews = true,
+                _ => panic!("unknown option letter {name}"),
+            }
+        }
+        o
+    }
+}
+
 /// `[status]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusConfig {
