@@ -34,7 +34,7 @@ pub fn execute(invocation: Invocation) -> i32 {
         }
         Command::Settings => {
             println!("Server version: {}", server_description());
-            println!("Server MPMs:    prefork (worker and event: not built yet)");
+            println!("Server MPMs:    prefork worker event");
             println!("Architecture:   {}-bit", usize::BITS);
             println!(" -D MAX_SERVER_LIMIT=200000");
             println!(" -D DEFAULT_CONFIG=\"{}\"", crate::cli::DEFAULT_CONFIG);
@@ -87,10 +87,11 @@ fn alive(pid: i32) -> bool {
     }
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         // The state letter follows the parenthesised command name, which may contain spaces.
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next())
-            != Some("Z"),
+        Ok(stat) => {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                != Some("Z")
+        }
         Err(_) => true,
     }
 }
@@ -315,8 +316,13 @@ fn run_single(master: &mut Master, readiness: &mut Readiness) -> i32 {
         .global()
         .running_generation
         .store(0, std::sync::atomic::Ordering::Release);
-    master.board.slot_starting(0, 0);
-    master.board.slot_forked(0, std::process::id() as i32);
+    let threaded = master.config.mpm.module != crate::config::MpmModule::Prefork;
+    if threaded {
+        master.board.process_forked(0, std::process::id() as i32);
+    } else {
+        master.board.slot_starting(0, 0);
+        master.board.slot_forked(0, std::process::id() as i32);
+    }
     let ctx = ChildContext {
         slot: 0,
         generation: 0,
@@ -328,8 +334,13 @@ fn run_single(master: &mut Master, readiness: &mut Readiness) -> i32 {
         credentials: None,
         single_process: true,
         vhost: master.vhost(),
+        mpm: &master.config.mpm,
     };
-    let code = child_main(&ctx);
+    let code = if threaded {
+        crate::mpm::threaded::child_main(&ctx)
+    } else {
+        child_main(&ctx)
+    };
     pidfile::remove(&master.config.pid_file, std::process::id());
     crate::notice!("single-process mode stopped");
     code

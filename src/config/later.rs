@@ -5,8 +5,6 @@
 pub const TREE: &str = "issue #3, \"HTTP/1.1 and document tree\"";
 /// `[[location]]` and the server-status handler.
 pub const STATUS: &str = "issue #4, \"status page\"";
-/// `mpm.module = "worker"` or `"event"`.
-pub const THREADS: &str = "issue #5, \"worker and event MPMs\"";
 /// `[[proxy]]`, `[[balancer]]`.
 pub const PROXY: &str = "issue #6, \"reverse proxy\"";
 /// MultiViews, type maps, the language/charset/encoding tables.

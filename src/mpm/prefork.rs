@@ -8,11 +8,12 @@
 use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
-use std::time::Duration;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use crate::http::{ConnObserver, Phase, Site, serve_connection};
+use super::slot_observer::SlotObserver;
+use crate::config::MpmConfig;
+use crate::http::{Site, serve_connection};
 use crate::logging::{self, Role};
 use crate::master::exit::{EXIT_CHILDFATAL, EXIT_CHILDSICK};
 use crate::net::Listeners;
@@ -37,6 +38,8 @@ pub struct ChildContext<'a> {
     pub single_process: bool,
     /// `server_name:port` for the scoreboard's vhost column.
     pub vhost: String,
+    /// The MPM settings (threaded children read theirs here).
+    pub mpm: &'a MpmConfig,
 }
 
 /// The connection limit for one child: `max` minus up to 10 % of jitter, so children started
@@ -146,7 +149,7 @@ fn pod_byte(ctx: &ChildContext<'_>) -> bool {
     matches!(nix::unistd::read(fd, &mut byte), Ok(1))
 }
 
-fn is_transient(e: &io::Error) -> bool {
+pub(crate) fn is_transient(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::WouldBlock
@@ -163,7 +166,7 @@ fn is_transient(e: &io::Error) -> bool {
 
 /// Accepts one connection: blocking accept on a single listener, poll + non-blocking accept
 /// over several (Apache's prefork does the same).
-fn accept(listeners: &Listeners) -> io::Result<(TcpStream, SocketAddr, SocketAddr)> {
+pub(crate) fn accept(listeners: &Listeners) -> io::Result<(TcpStream, SocketAddr, SocketAddr)> {
     let list = &listeners.list;
     let listener = if list.len() == 1 {
         &list[0]
@@ -206,53 +209,14 @@ fn serve(
     let _ = stream.set_nodelay(true);
     slot.set_status(WorkerStatus::BusyRead);
     slot.connection_started(peer.ip().to_string().as_bytes(), ctx.vhost.as_bytes());
+    let stopping =
+        || signals.graceful() || signals.stop() || ctx.board.running_generation() != ctx.generation;
     let mut observer = SlotObserver {
         slot,
-        board: ctx.board,
-        generation: ctx.generation,
-        signals,
+        stopping: &stopping,
     };
     let end = serve_connection(ctx.site, stream, peer, local, &mut observer);
     log::trace!("connection from {peer} ended: {end:?}");
-}
-
-/// Feeds the connection loop's events into this child's scoreboard slot.
-struct SlotObserver<'a> {
-    slot: &'a WorkerSlot<'a>,
-    board: &'a Scoreboard,
-    generation: u64,
-    signals: ChildSignals,
-}
-
-impl ConnObserver for SlotObserver<'_> {
-    fn phase(&mut self, phase: Phase) {
-        self.slot.set_status(match phase {
-            Phase::Reading => WorkerStatus::BusyRead,
-            Phase::Writing => WorkerStatus::BusyWrite,
-            Phase::KeepAlive => WorkerStatus::BusyKeepalive,
-            Phase::Closing => WorkerStatus::Closing,
-            Phase::Logging => WorkerStatus::BusyLog,
-        });
-    }
-
-    fn request_started(&mut self, request_line: &[u8]) {
-        let protocol = request_line
-            .rsplit(|&b| b == b' ')
-            .next()
-            .filter(|p| p.starts_with(b"HTTP/"))
-            .unwrap_or(b"");
-        self.slot.request_started(request_line, protocol);
-    }
-
-    fn request_finished(&mut self, bytes_sent: u64, duration: Duration) {
-        self.slot.request_finished(bytes_sent, duration);
-    }
-
-    fn stopping(&self) -> bool {
-        self.signals.graceful()
-            || self.signals.stop()
-            || self.board.running_generation() != self.generation
-    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 mod layout;
 mod shm;
 mod status;
+mod threads;
 
 use std::path::Path;
 use std::sync::atomic::{Ordering, fence};
@@ -69,9 +70,8 @@ impl Scoreboard {
         for slot in 0..self.server_limit() {
             let p = self.process(slot);
             p.pid.store(0, Ordering::Relaxed);
-            p.quiescing.store(0, Ordering::Relaxed);
             p.generation.store(0, Ordering::Relaxed);
-            p.connections.store(0, Ordering::Relaxed);
+            p.clear_child_fields();
             for thread in 0..self.thread_limit() {
                 let w = self.worker(slot, thread);
                 w.status.store(0, Ordering::Relaxed);
@@ -132,6 +132,7 @@ impl Scoreboard {
     pub fn slot_starting(&self, slot: usize, generation: u64) {
         let w = self.worker(slot, 0);
         w.generation.store(generation, Ordering::Relaxed);
+        w.pid.store(0, Ordering::Relaxed);
         w.status
             .store(WorkerStatus::Starting as u8, Ordering::Release);
         self.process(slot)
@@ -139,15 +140,21 @@ impl Scoreboard {
             .store(generation, Ordering::Relaxed);
     }
 
-    /// Master, after fork: record the child's pid.
+    /// Master, after fork: record the child's pid (in the process record and, for prefork's
+    /// single worker record, there too).
     pub fn slot_forked(&self, slot: usize, pid: i32) {
-        let p = self.process(slot);
-        p.connections.store(0, Ordering::Relaxed);
-        p.quiescing.store(0, Ordering::Relaxed);
-        p.pid.store(pid, Ordering::Release);
+        self.process_forked(slot, pid);
         for thread in 0..self.thread_limit() {
             self.worker(slot, thread).pid.store(pid, Ordering::Relaxed);
         }
+    }
+
+    /// Master, after forking a threaded child: only the process record; each thread writes its
+    /// own pid into the worker record it claims.
+    pub fn process_forked(&self, slot: usize, pid: i32) {
+        let p = self.process(slot);
+        p.clear_child_fields();
+        p.pid.store(pid, Ordering::Release);
     }
 
     /// Master, after reaping (or a failed fork): the slot is free again. Per-child counters reset;
@@ -155,17 +162,10 @@ impl Scoreboard {
     pub fn slot_dead(&self, slot: usize) {
         let p = self.process(slot);
         p.pid.store(0, Ordering::Release);
-        p.quiescing.store(0, Ordering::Relaxed);
+        p.clear_child_fields();
         let now = now_us();
         for thread in 0..self.thread_limit() {
-            let w = self.worker(slot, thread);
-            w.status.store(WorkerStatus::Dead as u8, Ordering::Release);
-            w.pid.store(0, Ordering::Relaxed);
-            w.my_access_count.store(0, Ordering::Relaxed);
-            w.my_bytes_served.store(0, Ordering::Relaxed);
-            w.conn_count.store(0, Ordering::Relaxed);
-            w.conn_bytes.store(0, Ordering::Relaxed);
-            w.last_used_us.store(now, Ordering::Relaxed);
+            worker_dead(self.worker(slot, thread), now);
         }
     }
 
@@ -184,9 +184,19 @@ impl Scoreboard {
     pub fn worker_slot(&self, slot: usize, thread: usize) -> WorkerSlot<'_> {
         WorkerSlot {
             record: self.worker(slot, thread),
-            process: self.process(slot),
         }
     }
+}
+
+/// A worker record goes back to `Dead`: per-child counters reset, lifetime totals kept.
+fn worker_dead(w: &WorkerRecord, now: u64) {
+    w.status.store(WorkerStatus::Dead as u8, Ordering::Release);
+    w.pid.store(0, Ordering::Relaxed);
+    w.my_access_count.store(0, Ordering::Relaxed);
+    w.my_bytes_served.store(0, Ordering::Relaxed);
+    w.conn_count.store(0, Ordering::Relaxed);
+    w.conn_bytes.store(0, Ordering::Relaxed);
+    w.last_used_us.store(now, Ordering::Relaxed);
 }
 
 fn write_texts(w: &WorkerRecord, request: &[u8], client: &[u8], vhost: &[u8], protocol: &[u8]) {
@@ -236,7 +246,6 @@ pub fn read_texts(w: &WorkerRecord) -> WorkerTexts {
 /// A child's view of its own worker slot: the only writer of these fields.
 pub struct WorkerSlot<'a> {
     record: &'a WorkerRecord,
-    process: &'a ProcessRecord,
 }
 
 impl WorkerSlot<'_> {
@@ -256,7 +265,6 @@ impl WorkerSlot<'_> {
 
     /// A connection was accepted from `client`.
     pub fn connection_started(&self, client: &[u8], vhost: &[u8]) {
-        self.process.connections.fetch_add(1, Ordering::Relaxed);
         write_texts(self.record, b"", client, vhost, b"");
     }
 

@@ -1,4 +1,4 @@
-//! One module per topic of the prefork foundation (issue 2).
+//! One module per topic: the prefork foundation (issue 2), threaded children (issue 5).
 
 mod config_errors;
 mod crash;
@@ -10,4 +10,5 @@ mod recycle;
 mod reload;
 mod requests;
 mod stop;
+mod threads;
 mod tree;

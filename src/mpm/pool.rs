@@ -1,0 +1,191 @@
+//! The hand-off between a threaded child's listener and its worker threads (Apache's fd queue
+//! plus `queue_info`): a FIFO of work and a count of workers waiting for it.
+//!
+//! The listener accepts only while a worker is idle ([`Pool::has_idle_worker`]), so a
+//! connection never waits in this queue behind busy threads while another child could take
+//! it: it stays in the kernel's backlog instead. The event MPM also queues connections that
+//! woke up in its poller; those may wait here for a worker (they belong to this process).
+//!
+//! Nothing here does I/O; the wake-up of a listener that waits in a poller is a callback.
+
+use std::collections::VecDeque;
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+struct State<T> {
+    tasks: VecDeque<T>,
+    /// Workers inside [`Pool::pop`].
+    idle: usize,
+    /// No new work: workers leave once the queue is empty.
+    stopping: bool,
+    /// The listener waits for a worker to become idle (condvar or callback).
+    listener_waits: bool,
+}
+
+/// A work queue shared by one listener and the worker threads of a child.
+pub struct Pool<T> {
+    state: Mutex<State<T>>,
+    /// Workers wait here for work.
+    work: Condvar,
+    /// The (worker MPM's) listener waits here for an idle worker.
+    idler: Condvar,
+    /// Called (outside the lock) when a worker becomes idle while the listener waits for one:
+    /// the event MPM wakes its poller with it.
+    on_idle: Option<Box<dyn Fn() + Send + Sync>>,
+}
+
+#[allow(dead_code)] // The event MPM's calls land with it.
+impl<T> Pool<T> {
+    pub fn new(on_idle: Option<Box<dyn Fn() + Send + Sync>>) -> Pool<T> {
+        Pool {
+            state: Mutex::new(State {
+                tasks: VecDeque::new(),
+                idle: 0,
+                stopping: false,
+                listener_waits: false,
+            }),
+            work: Condvar::new(),
+            idler: Condvar::new(),
+            on_idle,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        // A worker that panicked must not take the whole child down with a poisoned lock.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Worker: waits for work; `None` once the pool is stopping and the queue is empty.
+    pub fn pop(&self) -> Option<T> {
+        let mut s = self.lock();
+        s.idle += 1;
+        if std::mem::take(&mut s.listener_waits) {
+            self.idler.notify_one();
+            if let Some(on_idle) = &self.on_idle {
+                drop(s);
+                on_idle();
+                s = self.lock();
+            }
+        }
+        let result = loop {
+            if let Some(task) = s.tasks.pop_front() {
+                break Some(task);
+            }
+            if s.stopping {
+                break None;
+            }
+            s = self.work.wait(s).unwrap_or_else(|p| p.into_inner());
+        };
+        s.idle -= 1;
+        result
+    }
+
+    /// Queues work for the next idle worker.
+    pub fn push(&self, task: T) {
+        let mut s = self.lock();
+        s.tasks.push_back(task);
+        if s.idle > 0 {
+            self.work.notify_one();
+        }
+    }
+
+    /// True when a worker is idle that no queued work is already waiting for.
+    pub fn has_idle_worker(&self) -> bool {
+        let s = self.lock();
+        s.idle > s.tasks.len()
+    }
+
+    /// Idle workers not already spoken for by queued work.
+    pub fn idle_workers(&self) -> usize {
+        let s = self.lock();
+        s.idle.saturating_sub(s.tasks.len())
+    }
+
+    /// Event listener: like [`Pool::has_idle_worker`], and if there is none, asks to be called
+    /// back (`on_idle`) when one becomes idle.
+    pub fn idle_worker_or_notify(&self) -> bool {
+        let mut s = self.lock();
+        let idle = s.idle > s.tasks.len();
+        if !idle {
+            s.listener_waits = true;
+        }
+        idle
+    }
+
+    /// Worker listener: blocks until a worker is idle (true) or the pool stops (false).
+    pub fn wait_for_idle_worker(&self) -> bool {
+        let mut s = self.lock();
+        loop {
+            if s.stopping {
+                return false;
+            }
+            if s.idle > s.tasks.len() {
+                return true;
+            }
+            s.listener_waits = true;
+            s = self.idler.wait(s).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Graceful stop: queued work is still done, then every worker leaves.
+    pub fn stop(&self) {
+        let mut s = self.lock();
+        s.stopping = true;
+        self.work.notify_all();
+        self.idler.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn workers_take_work_in_order_and_leave_after_stop() {
+        let pool: Pool<u32> = Pool::new(None);
+        assert!(!pool.has_idle_worker());
+        let done = std::thread::scope(|s| {
+            let worker = s.spawn(|| {
+                let mut got = Vec::new();
+                while let Some(n) = pool.pop() {
+                    got.push(n);
+                }
+                got
+            });
+            assert!(pool.wait_for_idle_worker());
+            for n in 1..=3 {
+                pool.push(n);
+            }
+            pool.stop();
+            worker.join().unwrap()
+        });
+        assert_eq!(done, [1, 2, 3], "queued work is done before leaving");
+        assert!(!pool.wait_for_idle_worker());
+    }
+
+    #[test]
+    fn the_event_listener_is_called_back_when_a_worker_becomes_idle() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&calls);
+        let pool: Pool<u32> = Pool::new(Some(Box::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        })));
+        assert!(!pool.idle_worker_or_notify());
+        std::thread::scope(|s| {
+            s.spawn(|| while pool.pop().is_some() {});
+            while calls.load(Ordering::SeqCst) == 0 {
+                std::thread::yield_now();
+            }
+            assert!(pool.has_idle_worker());
+            assert_eq!(pool.idle_workers(), 1);
+            pool.push(7);
+            pool.stop();
+        });
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "one call per request to be told"
+        );
+    }
+}
