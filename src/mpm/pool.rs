@@ -13,12 +13,23 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 
 struct State<T> {
     tasks: VecDeque<T>,
+    /// Bumped by [`Pool::nudge`]: waiting workers return to look at their state.
+    epoch: u64,
     /// Workers inside [`Pool::pop`].
     idle: usize,
     /// No new work: workers leave once the queue is empty.
     stopping: bool,
     /// The listener waits for a worker to become idle (condvar or callback).
     listener_waits: bool,
+}
+
+/// What a waiting worker got.
+pub enum Popped<T> {
+    Task(T),
+    /// [`Pool::nudge`] was called.
+    Nudged,
+    /// The pool stopped and no work is left.
+    Stop,
 }
 
 /// A work queue shared by one listener and the worker threads of a child.
@@ -33,12 +44,12 @@ pub struct Pool<T> {
     on_idle: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
-#[allow(dead_code)] // The event MPM's calls land with it.
 impl<T> Pool<T> {
     pub fn new(on_idle: Option<Box<dyn Fn() + Send + Sync>>) -> Pool<T> {
         Pool {
             state: Mutex::new(State {
                 tasks: VecDeque::new(),
+                epoch: 0,
                 idle: 0,
                 stopping: false,
                 listener_waits: false,
@@ -56,7 +67,20 @@ impl<T> Pool<T> {
 
     /// Worker: waits for work; `None` once the pool is stopping and the queue is empty.
     pub fn pop(&self) -> Option<T> {
+        loop {
+            match self.pop_or_nudged() {
+                Popped::Task(task) => return Some(task),
+                Popped::Stop => return None,
+                Popped::Nudged => {}
+            }
+        }
+    }
+
+    /// Worker: like [`Pool::pop`], but also returns when [`Pool::nudge`] is called (so an idle
+    /// worker can update its scoreboard status).
+    pub fn pop_or_nudged(&self) -> Popped<T> {
         let mut s = self.lock();
+        let epoch = s.epoch;
         s.idle += 1;
         if std::mem::take(&mut s.listener_waits) {
             self.idler.notify_one();
@@ -68,10 +92,13 @@ impl<T> Pool<T> {
         }
         let result = loop {
             if let Some(task) = s.tasks.pop_front() {
-                break Some(task);
+                break Popped::Task(task);
             }
             if s.stopping {
-                break None;
+                break Popped::Stop;
+            }
+            if s.epoch != epoch {
+                break Popped::Nudged;
             }
             s = self.work.wait(s).unwrap_or_else(|p| p.into_inner());
         };
@@ -88,24 +115,18 @@ impl<T> Pool<T> {
         }
     }
 
-    /// True when a worker is idle that no queued work is already waiting for.
-    pub fn has_idle_worker(&self) -> bool {
-        let s = self.lock();
-        s.idle > s.tasks.len()
-    }
-
     /// Idle workers not already spoken for by queued work.
     pub fn idle_workers(&self) -> usize {
         let s = self.lock();
         s.idle.saturating_sub(s.tasks.len())
     }
 
-    /// Event listener: like [`Pool::has_idle_worker`], and if there is none, asks to be called
+    /// Event listener: like [`Pool::idle_workers`], and if there is none, asks to be called
     /// back (`on_idle`) when one becomes idle.
-    pub fn idle_worker_or_notify(&self) -> bool {
+    pub fn idle_workers_or_notify(&self) -> usize {
         let mut s = self.lock();
-        let idle = s.idle > s.tasks.len();
-        if !idle {
+        let idle = s.idle.saturating_sub(s.tasks.len());
+        if idle == 0 {
             s.listener_waits = true;
         }
         idle
@@ -126,6 +147,13 @@ impl<T> Pool<T> {
         }
     }
 
+    /// Wakes every waiting worker once ([`Popped::Nudged`]).
+    pub fn nudge(&self) {
+        let mut s = self.lock();
+        s.epoch += 1;
+        self.work.notify_all();
+    }
+
     /// Graceful stop: queued work is still done, then every worker leaves.
     pub fn stop(&self) {
         let mut s = self.lock();
@@ -144,7 +172,7 @@ mod tests {
     #[test]
     fn workers_take_work_in_order_and_leave_after_stop() {
         let pool: Pool<u32> = Pool::new(None);
-        assert!(!pool.has_idle_worker());
+        assert_eq!(pool.idle_workers(), 0);
         let done = std::thread::scope(|s| {
             let worker = s.spawn(|| {
                 let mut got = Vec::new();
@@ -171,13 +199,12 @@ mod tests {
         let pool: Pool<u32> = Pool::new(Some(Box::new(move || {
             counter.fetch_add(1, Ordering::SeqCst);
         })));
-        assert!(!pool.idle_worker_or_notify());
+        assert_eq!(pool.idle_workers_or_notify(), 0);
         std::thread::scope(|s| {
             s.spawn(|| while pool.pop().is_some() {});
             while calls.load(Ordering::SeqCst) == 0 {
                 std::thread::yield_now();
             }
-            assert!(pool.has_idle_worker());
             assert_eq!(pool.idle_workers(), 1);
             pool.push(7);
             pool.stop();

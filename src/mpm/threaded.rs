@@ -43,7 +43,7 @@ pub enum ListenerWake {
     /// worker: blocked in accept(2); SIGUSR2 makes it return EINTR.
     Signal(Pthread),
     /// event: blocked in its poller.
-    Waker(mio::Waker),
+    Waker(std::sync::Arc<mio::Waker>),
 }
 
 /// Stop requests, shared by every thread of the child.

@@ -154,7 +154,7 @@ fn connections_per_pid(server: &ServerGuard, lines: usize) -> BTreeMap<i32, usiz
 fn max_connections_per_child_recycles_threaded_children() {
     // worker counts completed connections (up to threads_per_child more may be in hand);
     // event counts accepted ones, exactly.
-    for (module, slack) in [("worker", 2)] {
+    for (module, slack) in [("worker", 2), ("event", 0)] {
         let server = ServerGuard::start(
             &mpm(
                 module,
@@ -258,4 +258,69 @@ fn worker_forks_onto_the_slot_of_a_child_that_is_still_finishing() {
         "squatter threads: {:?}",
         procs::thread_names(squatter)
     );
+}
+
+/// Raises this process's open-file limit (inherited by the server it starts) to `want`, or
+/// as far as the hard limit allows.
+fn raise_nofile(want: u64) {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
+        && soft < want
+    {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, want.min(hard), hard);
+    }
+}
+
+#[test]
+fn event_parks_1000_idle_keep_alive_connections_without_a_thread_each() {
+    let _serial = exclusive();
+    raise_nofile(4096);
+    const CONNECTIONS: usize = 1000;
+    const TPC: usize = 10;
+    // Two children of 10 workers; async_request_worker_factor 60 lets each hold 10 + 10 x 60
+    // connections, so the thousand fit in the two.
+    let server = ServerGuard::start(
+        &mpm(
+            "event",
+            "start_servers = 2\nthreads_per_child = 10\nmin_spare_threads = 1\n\
+             max_spare_threads = 40\nserver_limit = 4\nmax_request_workers = 40\n\
+             async_request_worker_factor = 60\n",
+        )
+        .http("keep_alive_timeout = 60\n"),
+    );
+    wait_threads(&server, 2, TPC + 2);
+    let mut conns = Vec::with_capacity(CONNECTIONS);
+    for i in 0..CONNECTIONS {
+        let mut conn =
+            Connection::open(server.port()).unwrap_or_else(|e| panic!("connection {i}: {e}"));
+        let response = conn
+            .request("GET", "/index.html")
+            .unwrap_or_else(|e| panic!("request on connection {i}: {e}"));
+        assert_eq!(response.status, 200, "connection {i}");
+        assert!(!response.closes(), "connection {i} was not kept alive");
+        conns.push(conn);
+    }
+    // Every connection is idle now, and no child runs more than its workers, its listener
+    // and its main thread.
+    for pid in server.children() {
+        assert_eq!(
+            procs::thread_count(pid),
+            TPC + 2,
+            "child {pid}: {:?}",
+            procs::thread_names(pid)
+        );
+    }
+    // All of them send at once; every one is answered on its own connection.
+    for (i, conn) in conns.iter_mut().enumerate() {
+        conn.send_raw(&request_bytes("GET", "/index.html", false))
+            .unwrap_or_else(|e| panic!("second request on connection {i}: {e}"));
+    }
+    for (i, conn) in conns.iter_mut().enumerate() {
+        let response = conn
+            .read(false)
+            .unwrap_or_else(|e| panic!("second response on connection {i}: {e}"));
+        assert_eq!(response.status, 200, "connection {i}");
+        assert_eq!(response.body, INDEX_HTML.as_bytes());
+    }
+    assert_eq!(server.log_count("[error]"), 0, "{}", server.error_log());
 }
