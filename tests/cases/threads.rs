@@ -324,3 +324,65 @@ fn event_parks_1000_idle_keep_alive_connections_without_a_thread_each() {
     }
     assert_eq!(server.log_count("[error]"), 0, "{}", server.error_log());
 }
+
+#[test]
+fn graceful_stop_answers_the_next_request_on_an_idle_connection_then_exits() {
+    for module in ["worker", "event"] {
+        let mut server = ServerGuard::start(&mpm(
+            module,
+            "start_servers = 2\nthreads_per_child = 2\nmin_spare_threads = 1\n\
+             max_spare_threads = 5\nserver_limit = 4\nmax_request_workers = 8\n",
+        ));
+        let children = server.wait_children(2);
+        let mut conn = Connection::open(server.port()).expect("connect");
+        assert_eq!(
+            conn.request("GET", "/index.html").expect("first").status,
+            200
+        );
+        server.signal(nix::sys::signal::Signal::SIGWINCH);
+        server.wait_log_count("shutting down gracefully", 1);
+        // The idle connection is not cut: its next request is served, and closes it.
+        let response = conn.request("GET", "/index.html").expect("after WINCH");
+        assert_eq!(response.status, 200, "{module}");
+        assert!(response.closes(), "{module}: the last response must close");
+        let status = server.wait_foreground_exit(START_DEADLINE);
+        assert!(status.success(), "{module}: {status}");
+        assert!(
+            children.iter().all(|&pid| !procs::is_alive(pid)),
+            "{module}: children left behind"
+        );
+    }
+}
+
+#[test]
+fn stop_ends_busy_threaded_children_at_once() {
+    for module in ["worker", "event"] {
+        let mut server = ServerGuard::start(
+            &mpm(
+                module,
+                "start_servers = 1\nthreads_per_child = 2\nmin_spare_threads = 1\n\
+             max_spare_threads = 5\nserver_limit = 4\nmax_request_workers = 8\n",
+            )
+            .http("keep_alive_timeout = 30\n"),
+        );
+        let children = server.wait_children(1);
+        let mut conn = Connection::open(server.port()).expect("connect");
+        assert_eq!(
+            conn.request("GET", "/index.html").expect("request").status,
+            200
+        );
+        server.signal(nix::sys::signal::Signal::SIGTERM);
+        let status = server.wait_foreground_exit(START_DEADLINE);
+        assert!(status.success(), "{module}: {status}");
+        assert!(
+            children.iter().all(|&pid| !procs::is_alive(pid)),
+            "{module}"
+        );
+        assert!(
+            conn.closed_by_server(),
+            "{module}: the connection was left open"
+        );
+        // No escalation was needed: the children left on '$' / SIGTERM at once.
+        assert_eq!(server.log_count("still did not exit"), 0, "{module}");
+    }
+}
