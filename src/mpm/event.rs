@@ -225,6 +225,27 @@ fn readable_now(stream: &TcpStream) -> bool {
     nix::sys::socket::recv(stream.as_raw_fd(), &mut byte, flags).is_ok()
 }
 
+/// What one pass of the listener left: the next timeout and the table's counts.
+#[derive(Default)]
+struct Pass {
+    due: Option<Instant>,
+    parked: usize,
+    lingering: usize,
+}
+
+/// Reads and drops what a lingering client still sends; true once it closed (or failed).
+fn drained(mut stream: &TcpStream, buf: &mut [u8]) -> bool {
+    loop {
+        match stream.read(buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return true,
+        }
+    }
+}
+
 /// The listener thread's state.
 struct Listener<'a, 'c> {
     child: &'a ThreadedChild<'c>,
@@ -266,6 +287,7 @@ impl<'a, 'c> Listener<'a, 'c> {
             }
         }
         let mut events = Events::with_capacity(1024);
+        let mut pass = Pass::default();
         loop {
             if self.child.stopping() {
                 if !self.stop_seen {
@@ -277,14 +299,15 @@ impl<'a, 'c> Listener<'a, 'c> {
                 if self.shared.open.load(Ordering::Acquire) == 0 {
                     break;
                 }
-            } else {
-                self.accept_what_we_may();
+            } else if self.pending || !self.accepting {
+                // Accepting with nothing pending: nothing to decide until a connection comes
+                // (asking now would only arm wake-ups for idle workers we do not need).
+                self.accept_what_we_may(pass.lingering);
             }
-            self.publish();
-            let now = Instant::now();
-            let due = self.shared.lock().next_due();
-            let timeout = due.map_or(LISTENER_TICK, |d| {
-                d.saturating_duration_since(now).min(LISTENER_TICK)
+            self.publish(&pass);
+            let timeout = pass.due.map_or(LISTENER_TICK, |d| {
+                d.saturating_duration_since(Instant::now())
+                    .min(LISTENER_TICK)
             });
             if let Err(e) = self.poll.poll(&mut events, Some(timeout))
                 && e.kind() != io::ErrorKind::Interrupted
@@ -292,64 +315,61 @@ impl<'a, 'c> Listener<'a, 'c> {
                 log::error!("event poll failed: {e}");
                 self.child.control.request_stop(true);
             }
-            for event in &events {
-                match event.token() {
-                    WAKER => {}
-                    t if t.0 >= RESERVED_TOKENS => self.pending = true,
-                    t => self.woken(t),
-                }
-            }
-            let expired = self.shared.lock().expire(Instant::now());
-            for stream in expired {
-                drop(stream);
-                self.shared.closed_one();
-            }
+            pass = self.handle(&events);
         }
-        self.publish();
+        self.publish(&pass);
         self.child.control.set_listener(None);
         // Queued work is still done; then the workers leave.
         self.pool.stop();
     }
 
-    /// A parked or lingering connection is ready.
-    fn woken(&mut self, token: Token) {
+    /// One pass over what the poller reported and what timed out, under one lock of the table:
+    /// readable parked connections go to the workers (in one batch), lingering ones are
+    /// drained, expired ones closed.
+    fn handle(&mut self, events: &Events) -> Pass {
+        let mut resumed = Vec::new();
+        let mut closed = Vec::new();
+        let now = Instant::now();
         let mut table = self.shared.lock();
-        match table.woken(token) {
-            Woken::Request(conn, index) => {
-                drop(table);
-                self.pool.push(Task::Resume { conn, index });
-            }
-            Woken::Linger(index) => {
-                let done = match table.lingering_stream(index, Instant::now()) {
-                    None => false,
-                    Some(mut stream) => loop {
-                        match stream.read(&mut self.drain) {
-                            Ok(0) => break true,
-                            Ok(_) => {}
-                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break false,
-                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                            Err(_) => break true,
+        for event in events {
+            match event.token() {
+                WAKER => {}
+                t if t.0 >= RESERVED_TOKENS => self.pending = true,
+                t => match table.woken(t) {
+                    Woken::Request(conn, index) => resumed.push(Task::Resume { conn, index }),
+                    Woken::Linger(index) => {
+                        if let Some(stream) = table.lingering_stream(index, now)
+                            && drained(stream, &mut self.drain)
+                        {
+                            closed.extend(table.free(index));
                         }
-                    },
-                };
-                if done {
-                    drop(table.free(index));
-                    drop(table);
-                    self.shared.closed_one();
-                }
+                    }
+                    Woken::Nothing => {}
+                },
             }
-            Woken::Nothing => {}
         }
+        closed.extend(table.expire(now));
+        let pass = Pass {
+            due: table.next_due(),
+            parked: table.parked,
+            lingering: table.lingering,
+        };
+        drop(table);
+        self.pool.push_all(resumed);
+        for stream in closed {
+            drop(stream);
+            self.shared.closed_one();
+        }
+        pass
     }
 
     /// Apache's `connections_above_limit`: may this process take another connection?
-    fn may_accept(&self) -> bool {
+    fn may_accept(&self, lingering: usize) -> bool {
         let idle = self.pool.idle_workers_or_notify();
         if idle == 0 {
             return false;
         }
         let open = self.shared.open.load(Ordering::Acquire);
-        let lingering = self.shared.lock().lingering;
         let factor = self.child.ctx.mpm.async_request_worker_factor_16ths as usize;
         let limit = self.child.threads_per_child + idle * factor / WORKER_FACTOR_SCALE as usize;
         if open.saturating_sub(lingering) < limit {
@@ -360,8 +380,8 @@ impl<'a, 'c> Listener<'a, 'c> {
         false
     }
 
-    fn accept_what_we_may(&mut self) {
-        if !self.may_accept() {
+    fn accept_what_we_may(&mut self, lingering: usize) {
+        if !self.may_accept(lingering) {
             self.set_accepting(false);
             return;
         }
@@ -370,7 +390,7 @@ impl<'a, 'c> Listener<'a, 'c> {
         }
         let max = self.child.ctx.max_connections;
         while self.pending {
-            if !self.may_accept() {
+            if !self.may_accept(lingering) {
                 self.set_accepting(false);
                 return;
             }
@@ -455,12 +475,9 @@ impl<'a, 'c> Listener<'a, 'c> {
     }
 
     /// The process record's event counters (Apache refreshes them in its listener too).
-    fn publish(&self) {
+    fn publish(&self, pass: &Pass) {
         let p = self.child.ctx.board.process(self.child.ctx.slot);
-        let (parked, lingering) = {
-            let table = self.shared.lock();
-            (table.parked, table.lingering)
-        };
+        let (parked, lingering) = (pass.parked, pass.lingering);
         p.connections.store(
             self.shared.open.load(Ordering::Relaxed) as u64,
             Ordering::Relaxed,

@@ -115,6 +115,20 @@ impl<T> Pool<T> {
         }
     }
 
+    /// Queues several pieces of work at once (one lock, one wake-up per piece a waiting worker
+    /// can take).
+    pub fn push_all(&self, tasks: Vec<T>) {
+        if tasks.is_empty() {
+            return;
+        }
+        let mut s = self.lock();
+        let wake = tasks.len().min(s.idle);
+        s.tasks.extend(tasks);
+        for _ in 0..wake {
+            self.work.notify_one();
+        }
+    }
+
     /// Idle workers not already spoken for by queued work.
     pub fn idle_workers(&self) -> usize {
         let s = self.lock();
