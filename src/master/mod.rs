@@ -112,6 +112,15 @@ pub fn prepare(config: Config) -> Result<Prepared, String> {
         config.scoreboard_file.as_deref(),
     )
     .map_err(|e| e.to_string())?;
+    // For /server-status: 0 prefork, 1 worker, 2 event (the module cannot change later).
+    board.global().mpm.store(
+        match config.mpm.module {
+            crate::config::MpmModule::Prefork => 0,
+            crate::config::MpmModule::Worker => 1,
+            crate::config::MpmModule::Event => 2,
+        },
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let site = build_site(&config)?;
     Ok(Prepared {
         config,

@@ -207,6 +207,33 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_is_taken_in_order_and_a_nudge_wakes_an_idle_worker() {
+        let pool: Pool<u32> = Pool::new(None);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::scope(|s| {
+            let worker = s.spawn(|| {
+                let mut got = Vec::new();
+                loop {
+                    match pool.pop_or_nudged() {
+                        Popped::Task(n) => got.push(n),
+                        Popped::Nudged => tx.send(()).unwrap(),
+                        Popped::Stop => return got,
+                    }
+                }
+            });
+            pool.push_all(vec![1, 2, 3]);
+            while pool.idle_workers() == 0 {
+                std::thread::yield_now();
+            }
+            pool.nudge();
+            rx.recv_timeout(std::time::Duration::from_secs(10))
+                .expect("the idle worker was not nudged");
+            pool.stop();
+            assert_eq!(worker.join().unwrap(), [1, 2, 3]);
+        });
+    }
+
+    #[test]
     fn the_event_listener_is_called_back_when_a_worker_becomes_idle() {
         let calls = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&calls);
