@@ -6,13 +6,13 @@
 //! stale. An entry is `Busy` while a worker serves its connection; only the worker touches
 //! the connection then, and events for it are ignored.
 //!
-//! Timeouts use Apache's queues: every parked connection has the same timeout
-//! (`keep_alive_timeout`), so parking order is expiry order and a FIFO suffices; lingering
-//! connections get 2 s per read and 30 s at most. Queue entries of connections that moved on
-//! are skipped when they come up (each park or linger has its own sequence number).
+//! Timeouts use Apache's queues: intrusive lists threaded through the entries, in expiry
+//! order. Every parked connection has the same timeout (`keep_alive_timeout`), so appending at
+//! park time keeps the list sorted; a lingering connection gets 2 s per read and 30 s at most,
+//! and moves to the tail when data arrives. A woken connection leaves its list at once, so the
+//! queues never hold more than the connections that are really waiting.
 //! No I/O here but dropping (closing) what expires; time comes in as an argument.
 
-use std::collections::VecDeque;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,8 @@ pub const LINGER_MAX: Duration = Duration::from_secs(30);
 /// tokens stay below: generations have 31 bits.
 pub const RESERVED_TOKENS: usize = 1 << 63;
 const GENERATION_MASK: u32 = 0x7fff_ffff;
+/// "No entry" in the lists' links.
+const NIL: u32 = u32::MAX;
 
 enum State {
     Free,
@@ -36,26 +38,39 @@ enum State {
     Busy,
     Parked {
         conn: Box<ParkedConn>,
-        seq: u64,
+        due: Instant,
     },
     Lingering {
         stream: TcpStream,
-        seq: u64,
+        due: Instant,
         started: Instant,
-        last_read: Instant,
     },
 }
 
 struct Entry {
     generation: u32,
     state: State,
+    /// Neighbours in the parked or lingering list (whichever the state says).
+    prev: u32,
+    next: u32,
 }
 
+/// A doubly linked list of entries, oldest first.
 #[derive(Debug, Clone, Copy)]
-struct Due {
-    at: Instant,
-    index: u32,
-    seq: u64,
+struct List {
+    head: u32,
+    tail: u32,
+    len: usize,
+}
+
+impl Default for List {
+    fn default() -> Self {
+        List {
+            head: NIL,
+            tail: NIL,
+            len: 0,
+        }
+    }
 }
 
 /// What became of a ready token.
@@ -73,9 +88,8 @@ pub enum Woken {
 pub struct Table {
     entries: Vec<Entry>,
     free: Vec<u32>,
-    parked_due: VecDeque<Due>,
-    linger_due: VecDeque<Due>,
-    seq: u64,
+    parked_list: List,
+    linger_list: List,
     /// Connections parked now.
     pub parked: usize,
     /// Connections lingering now.
@@ -91,6 +105,51 @@ fn split(t: Token) -> (u32, u32) {
 }
 
 impl Table {
+    fn list(&mut self, parked: bool) -> &mut List {
+        if parked {
+            &mut self.parked_list
+        } else {
+            &mut self.linger_list
+        }
+    }
+
+    fn push_back(&mut self, parked: bool, index: u32) {
+        let tail = self.list(parked).tail;
+        {
+            let e = &mut self.entries[index as usize];
+            e.prev = tail;
+            e.next = NIL;
+        }
+        if tail == NIL {
+            self.list(parked).head = index;
+        } else {
+            self.entries[tail as usize].next = index;
+        }
+        let list = self.list(parked);
+        list.tail = index;
+        list.len += 1;
+    }
+
+    fn unlink(&mut self, parked: bool, index: u32) {
+        let (prev, next) = {
+            let e = &self.entries[index as usize];
+            (e.prev, e.next)
+        };
+        if prev == NIL {
+            self.list(parked).head = next;
+        } else {
+            self.entries[prev as usize].next = next;
+        }
+        if next == NIL {
+            self.list(parked).tail = prev;
+        } else {
+            self.entries[next as usize].prev = prev;
+        }
+        self.list(parked).len -= 1;
+        self.parked = self.parked_list.len;
+        self.lingering = self.linger_list.len;
+    }
+
     /// An entry for a connection seen for the first time (marked busy).
     pub fn allocate(&mut self) -> u32 {
         if let Some(index) = self.free.pop() {
@@ -100,6 +159,8 @@ impl Table {
         self.entries.push(Entry {
             generation: 0,
             state: State::Busy,
+            prev: NIL,
+            next: NIL,
         });
         (self.entries.len() - 1) as u32
     }
@@ -111,52 +172,43 @@ impl Table {
 
     /// A worker parks the connection of (busy) entry `index` until `now + timeout`.
     pub fn park(&mut self, index: u32, conn: Box<ParkedConn>, now: Instant, timeout: Duration) {
-        self.seq += 1;
-        let seq = self.seq;
-        self.entries[index as usize].state = State::Parked { conn, seq };
-        self.parked += 1;
-        self.parked_due.push_back(Due {
-            at: now + timeout,
-            index,
-            seq,
-        });
+        self.entries[index as usize].state = State::Parked {
+            conn,
+            due: now + timeout,
+        };
+        self.push_back(true, index);
+        self.parked = self.parked_list.len;
     }
 
     /// A worker leaves the lingering close of (busy) entry `index` to the listener.
     pub fn linger(&mut self, index: u32, stream: TcpStream, now: Instant) {
-        self.seq += 1;
-        let seq = self.seq;
         self.entries[index as usize].state = State::Lingering {
             stream,
-            seq,
+            due: now + LINGER_READ,
             started: now,
-            last_read: now,
         };
-        self.lingering += 1;
-        self.linger_due.push_back(Due {
-            at: now + LINGER_READ,
-            index,
-            seq,
-        });
+        self.push_back(false, index);
+        self.lingering = self.linger_list.len;
     }
 
     /// Frees entry `index` (its connection was dropped, or is dropped with the returned value).
     pub fn free(&mut self, index: u32) -> Option<TcpStream> {
-        let entry = &mut self.entries[index as usize];
-        let old = std::mem::replace(&mut entry.state, State::Free);
-        entry.generation = entry.generation.wrapping_add(1) & GENERATION_MASK;
-        self.free.push(index);
-        match old {
+        let old = std::mem::replace(&mut self.entries[index as usize].state, State::Free);
+        let stream = match old {
             State::Parked { conn, .. } => {
-                self.parked -= 1;
+                self.unlink(true, index);
                 Some(conn.into_stream())
             }
             State::Lingering { stream, .. } => {
-                self.lingering -= 1;
+                self.unlink(false, index);
                 Some(stream)
             }
             State::Free | State::Busy => None,
-        }
+        };
+        let entry = &mut self.entries[index as usize];
+        entry.generation = entry.generation.wrapping_add(1) & GENERATION_MASK;
+        self.free.push(index);
+        stream
     }
 
     /// The poller says `t` is ready.
@@ -170,7 +222,7 @@ impl Table {
         }
         match std::mem::replace(&mut entry.state, State::Busy) {
             State::Parked { conn, .. } => {
-                self.parked -= 1;
+                self.unlink(true, index);
                 Woken::Request(conn, index)
             }
             lingering @ State::Lingering { .. } => {
@@ -184,15 +236,27 @@ impl Table {
         }
     }
 
-    /// The lingering socket of `index`, to drain (`None` if the entry is not lingering).
+    /// The lingering socket of `index`, to drain (`None` if the entry is not lingering); the
+    /// client is active, so its wait starts over (within the 30 s).
     pub fn lingering_stream(&mut self, index: u32, now: Instant) -> Option<&TcpStream> {
         match &mut self.entries.get_mut(index as usize)?.state {
-            State::Lingering {
-                stream, last_read, ..
-            } => {
-                *last_read = now;
-                Some(stream)
+            State::Lingering { due, started, .. } => {
+                *due = (now + LINGER_READ).min(*started + LINGER_MAX);
             }
+            _ => return None,
+        }
+        self.unlink(false, index);
+        self.push_back(false, index);
+        self.lingering = self.linger_list.len;
+        match &self.entries[index as usize].state {
+            State::Lingering { stream, .. } => Some(stream),
+            _ => None,
+        }
+    }
+
+    fn due(&self, index: u32) -> Option<Instant> {
+        match &self.entries.get(index as usize)?.state {
+            State::Parked { due, .. } | State::Lingering { due, .. } => Some(*due),
             _ => None,
         }
     }
@@ -201,38 +265,13 @@ impl Table {
     /// its wait; returns their sockets (dropping them closes them).
     pub fn expire(&mut self, now: Instant) -> Vec<TcpStream> {
         let mut closed = Vec::new();
-        while let Some(due) = self.parked_due.front().copied() {
-            if due.at > now {
-                break;
-            }
-            self.parked_due.pop_front();
-            if matches!(&self.entries[due.index as usize].state,
-                State::Parked { seq, .. } if *seq == due.seq)
-            {
-                closed.extend(self.free(due.index));
-            }
-        }
-        while let Some(due) = self.linger_due.front().copied() {
-            if due.at > now {
-                break;
-            }
-            self.linger_due.pop_front();
-            let next = match &self.entries[due.index as usize].state {
-                State::Lingering {
-                    seq,
-                    started,
-                    last_read,
-                    ..
-                } if *seq == due.seq => {
-                    let until = (*last_read + LINGER_READ).min(*started + LINGER_MAX);
-                    Some(until)
+        for parked in [true, false] {
+            loop {
+                let head = self.list(parked).head;
+                match self.due(head) {
+                    Some(due) if due <= now => closed.extend(self.free(head)),
+                    _ => break,
                 }
-                _ => None,
-            };
-            match next {
-                Some(until) if until > now => self.linger_due.push_back(Due { at: until, ..due }),
-                Some(_) => closed.extend(self.free(due.index)),
-                None => {}
             }
         }
         closed
@@ -240,8 +279,8 @@ impl Table {
 
     /// When [`Table::expire`] has something to do next.
     pub fn next_due(&self) -> Option<Instant> {
-        let parked = self.parked_due.front().map(|d| d.at);
-        let linger = self.linger_due.front().map(|d| d.at);
+        let parked = self.due(self.parked_list.head);
+        let linger = self.due(self.linger_list.head);
         match (parked, linger) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -290,6 +329,35 @@ mod tests {
         let again = table.allocate();
         assert_eq!(again, ia);
         assert!(matches!(table.woken(ta), Woken::Nothing));
+    }
+
+    #[test]
+    fn a_connection_parked_again_moves_to_the_back_of_the_queue() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let mut table = Table::default();
+        let mut clients = Vec::new();
+        let mut indexes = Vec::new();
+        for i in 0..3 {
+            let (client, c) = conn();
+            clients.push(client);
+            let index = table.allocate();
+            table.park(index, c, t0 + s(i), s(5));
+            indexes.push(index);
+        }
+        // The middle one wakes and is parked again at 3 s: it now expires last, at 8 s.
+        let Woken::Request(c, i) = table.woken(table.token(indexes[1])) else {
+            panic!("not parked");
+        };
+        table.park(i, c, t0 + s(3), s(5));
+        assert_eq!(table.parked, 3);
+        let expired_at: Vec<usize> = (5..=8).map(|t| table.expire(t0 + s(t)).len()).collect();
+        assert_eq!(expired_at, [1, 0, 1, 1], "due at 5, (6 moved to 8), 7, 8");
+        assert_eq!((table.parked, table.next_due()), (0, None));
+        // Every entry is free again and reused.
+        let mut again: Vec<u32> = (0..3).map(|_| table.allocate()).collect();
+        again.sort_unstable();
+        assert_eq!(again, [0, 1, 2]);
     }
 
     #[test]
