@@ -1,4 +1,4 @@
-//! httpd-style command line: `-f CONF -k VERB -t -X -D NAME -v -V -h`.
+//! httpd-style command line: `-f CONF -k VERB -t -S -X -D NAME -v -V -h`.
 //!
 //! Parsing is pure (argv in, [`Command`] out) so it is table-tested; running a command lives in
 //! `control.rs`.
@@ -14,6 +14,8 @@ pub enum Command {
     Signal(Verb),
     /// `-t`: check the configuration.
     ConfigTest,
+    /// `-S`: print the running server's status (`?auto` lines).
+    ShowStatus,
     /// `-v`.
     Version,
     /// `-V`.
@@ -53,11 +55,12 @@ pub struct Invocation {
 pub const DEFAULT_CONFIG: &str = "conf/mpmd.toml";
 
 pub const USAGE: &str = "\
-usage: mpmd [-f CONF] [-D NAME] [-k start|stop|restart|graceful|graceful-stop] [-t] [-X] [-v] [-V] [-h]
+usage: mpmd [-f CONF] [-D NAME] [-k start|stop|restart|graceful|graceful-stop] [-t] [-S] [-X] [-v] [-V] [-h]
   -f CONF    configuration file (default conf/mpmd.toml)
   -D NAME    define: FOREGROUND (do not detach), NO_DETACH, ONE_PROCESS (like -X)
   -k VERB    control a running server through its pid file
   -t         check the configuration, print warnings and \"Syntax OK\"
+  -S         print the running server's status and scoreboard (server-status?auto)
   -X         debug: run one child loop in the foreground, no fork
   -v         print the version
   -V         print the version and build settings
@@ -68,6 +71,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Invocation, Stri
     let mut config = PathBuf::from(DEFAULT_CONFIG);
     let mut verb: Option<String> = None;
     let mut test = false;
+    let mut show_status = false;
     let mut version = false;
     let mut settings = false;
     let mut help = false;
@@ -102,6 +106,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Invocation, Stri
                 mode.single_process = true;
             }
             "-t" => test = true,
+            "-S" => show_status = true,
             "-v" => version = true,
             "-V" => settings = true,
             "-h" | "--help" | "-?" => help = true,
@@ -116,6 +121,8 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Invocation, Stri
         Command::Settings
     } else if test {
         Command::ConfigTest
+    } else if show_status {
+        Command::ShowStatus
     } else {
         match verb.as_deref() {
             None => Command::Start(mode),
@@ -188,6 +195,7 @@ mod tests {
                 Command::Signal(Verb::GracefulStop),
             ),
             ("-t -f x", "x", Command::ConfigTest),
+            ("-f x -S", "x", Command::ShowStatus),
             ("-v", DEFAULT_CONFIG, Command::Version),
             ("-V", DEFAULT_CONFIG, Command::Settings),
             ("-h", DEFAULT_CONFIG, Command::Help),

@@ -30,10 +30,12 @@ pub fn execute(invocation: Invocation) -> i32 {
         }
         Command::Version => {
             println!("Server version: {}", server_description());
+            println!("Server built:   {}", crate::status::SERVER_BUILT);
             0
         }
         Command::Settings => {
             println!("Server version: {}", server_description());
+            println!("Server built:   {}", crate::status::SERVER_BUILT);
             println!("Server MPMs:    prefork worker event");
             println!("Architecture:   {}-bit", usize::BITS);
             println!(" -D MAX_SERVER_LIMIT=200000");
@@ -45,6 +47,10 @@ pub fn execute(invocation: Invocation) -> i32 {
                 eprintln!("Syntax OK");
                 0
             }
+            None => 1,
+        },
+        Command::ShowStatus => match load(path) {
+            Some(config) => crate::status_command::run(&config),
             None => 1,
         },
         Command::Signal(verb) => signal_running(path, verb),
@@ -311,11 +317,7 @@ fn start(config: Config, mode: StartMode) -> i32 {
 fn run_single(master: &mut Master, readiness: &mut Readiness) -> i32 {
     master.announce();
     readiness.ready();
-    master
-        .board
-        .global()
-        .running_generation
-        .store(0, std::sync::atomic::Ordering::Release);
+    master.publish_generation();
     let threaded = master.config.mpm.module != crate::config::MpmModule::Prefork;
     if threaded {
         master.board.process_forked(0, std::process::id() as i32);
@@ -334,6 +336,7 @@ fn run_single(master: &mut Master, readiness: &mut Readiness) -> i32 {
         credentials: None,
         single_process: true,
         vhost: master.vhost(),
+        extended_status: master.config.status.extended_status,
         mpm: &master.config.mpm,
     };
     let code = if threaded {

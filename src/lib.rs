@@ -34,4 +34,6 @@ pub mod master;
 pub mod mpm;
 pub mod net;
 pub mod scoreboard;
+pub mod status;
+pub mod status_command;
 pub mod sys;

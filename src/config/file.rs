@@ -105,6 +105,7 @@ pub struct RawFiles {
     pub directory_index: Field<StringList>,
     pub directory_slash: Field<bool>,
     pub options: Field<StringList>,
+    pub index_options: Field<StringList>,
     pub allow_override: Field<StringList>,
     pub access_file_name: Field<StringList>,
     pub language_priority: Field<StringList>,

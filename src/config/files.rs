@@ -1,17 +1,17 @@
 //! `[files]`: the document tree keys. The per-directory ones (shared with `[[directory]]`) are
 //! checked in `dir_keys.rs`; here they are resolved over Apache's defaults into the
 //! server-wide base, next to the keys only `[files]` has (`document_root`, `directory_slash`,
-//! `access_file_name`).
+//! `access_file_name`, `index_options`).
 
 use std::path::{Path, PathBuf};
 
 use super::dir_keys::{RawDirKeys, dir_settings};
-use super::error::Diagnostics;
+use super::error::{Diagnostics, did_you_mean, one_of};
 use super::extract::{resolve, take, take_list};
 use super::file::RawFiles;
-use super::lenient::Field;
+use super::lenient::{Field, StringList};
 use super::merge::apply_options;
-use super::types::{AllowOverride, FilesConfig, Options};
+use super::types::{AllowOverride, FilesConfig, IndexOptions, Options};
 use super::validate::{io_text, located};
 
 /// Apache 2.4's default `Options`.
@@ -28,6 +28,7 @@ pub fn build(diag: &mut Diagnostics<'_>, raw: RawFiles, root: &Path) -> (FilesCo
     let (document_root, as_written) = document_root(diag, raw.document_root, root);
     let directory_slash =
         take(diag, raw.directory_slash, "files.directory_slash").is_none_or(|v| v.value);
+    let index_options = index_options(diag, raw.index_options, "files.index_options");
     let mut access_file_name = vec![".htaccess".to_owned()];
     if let Some(list) = take_list(diag, raw.access_file_name, "files.access_file_name") {
         let mut good = !list.value.is_empty();
@@ -71,6 +72,7 @@ pub fn build(diag: &mut Diagnostics<'_>, raw: RawFiles, root: &Path) -> (FilesCo
             .unwrap_or_else(|| vec!["index.html".into()]),
         directory_slash,
         options: apply_options(DEFAULT_OPTIONS, s.options),
+        index_options,
         add_type: s.add_type,
         allow_override: s.allow_override.unwrap_or(AllowOverride::NONE),
         access_file_name,
@@ -85,6 +87,30 @@ pub fn build(diag: &mut Diagnostics<'_>, raw: RawFiles, root: &Path) -> (FilesCo
         directories: Vec::new(),
     };
     (files, as_written)
+}
+
+/// `index_options`: IndexOptions' layout keywords, case-insensitive as in Apache.
+fn index_options(diag: &mut Diagnostics<'_>, field: Field<StringList>, key: &str) -> IndexOptions {
+    const KEYWORDS: [&str; 2] = ["FancyIndexing", "HTMLTable"];
+    let mut o = IndexOptions::default();
+    let Some(list) = take_list(diag, field, key) else {
+        return o;
+    };
+    for word in list.value {
+        if word.value.eq_ignore_ascii_case("FancyIndexing") {
+            o.fancy_indexing = true;
+        } else if word.value.eq_ignore_ascii_case("HTMLTable") {
+            o.html_table = true;
+        } else {
+            let detail = format!(
+                "expected {}{}",
+                one_of(&KEYWORDS),
+                did_you_mean(&word.value, &KEYWORDS)
+            );
+            diag.invalid(word.span, key, &detail);
+        }
+    }
+    o
 }
 
 /// DocumentRoot must be an existing directory; canonicalized. Also returns the path as

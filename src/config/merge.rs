@@ -108,7 +108,9 @@ impl DirConfig {
 mod tests {
     use super::*;
     use crate::config::directives::{parse_options, parse_require};
-    use crate::config::types::{AllowOverride, ErrorDocument, ForceLanguagePriority, RequireLine};
+    use crate::config::types::{
+        AllowOverride, ErrorDocument, ForceLanguagePriority, IndexOptions, RequireLine,
+    };
 
     fn opts(names: &str) -> Options {
         let mut o = Options::default();
@@ -162,6 +164,7 @@ mod tests {
             directory_index: vec!["index.html".into()],
             directory_slash: true,
             options: opts("F"),
+            index_options: IndexOptions::default(),
             add_type: BTreeMap::from([("md".into(), "text/markdown".into())]),
             allow_override: AllowOverride::NONE,
             access_file_name: vec![".htaccess".into()],

@@ -1,7 +1,9 @@
 //! The `[[directory]]`, `[[location]]`, `[[proxy]]` and `[[balancer]]` sections. Directory
 //! sections are checked and frozen into [`DirectorySection`]s, sorted as Apache sorts
-//! `<Directory>` sections; the others are checked key by key (so a typo is found now, not when
-//! the feature lands), then reported as "not supported yet" with the issue that brings them.
+//! `<Directory>` sections; `[[location]]`s (the server-status handler, `require`) become
+//! [`LocationConfig`]s in file order; proxy and balancer sections (and a location with the
+//! balancer-manager handler) are checked key by key (so a typo is found now, not when the
+//! feature lands), then reported as "not supported yet" with the issue that brings them.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -14,9 +16,9 @@ use super::duration::Unit;
 use super::error::{Diagnostics, did_you_mean, one_of};
 use super::extract::{Val, resolve, take, take_duration, take_items, take_list};
 use super::file::{RawBalancer, RawDirectory, RawLocation, RawMember, RawProxy};
-use super::later::{PROXY, STATUS};
+use super::later::PROXY;
 use super::lenient::{DurationValue, Field, StringList};
-use super::types::DirectorySection;
+use super::types::{DirectorySection, LocationConfig, RequireLine};
 
 type Span = Range<usize>;
 
@@ -28,7 +30,8 @@ pub struct PathBase<'a> {
     pub document_root: &'a Path,
 }
 
-/// Checks every section; returns the directory sections, sorted by depth (stable).
+/// Checks every section; returns the directory sections, sorted by depth (stable), and the
+/// locations in file order.
 pub fn check(
     diag: &mut Diagnostics<'_>,
     directories: Vec<Spanned<RawDirectory>>,
@@ -36,7 +39,7 @@ pub fn check(
     proxies: Vec<Spanned<RawProxy>>,
     balancers: Vec<Spanned<RawBalancer>>,
     base: &PathBase<'_>,
-) -> Vec<DirectorySection> {
+) -> (Vec<DirectorySection>, Vec<LocationConfig>) {
     let mut sections = Vec::new();
     for (i, section) in directories.into_iter().enumerate() {
         let span = section.span();
@@ -46,11 +49,11 @@ pub fn check(
         }
     }
     sections.sort_by_key(|s| s.path.components().count());
+    let mut built = Vec::new();
     for (i, section) in locations.into_iter().enumerate() {
         let span = section.span();
         let path = format!("location[{i}]");
-        not_yet(diag, span.clone(), &path, "[[location]]", STATUS);
-        location(diag, section.into_inner(), &path, &span);
+        built.extend(location(diag, section.into_inner(), &path, &span));
     }
     for (i, section) in proxies.into_iter().enumerate() {
         let span = section.span();
@@ -64,7 +67,7 @@ pub fn check(
         not_yet(diag, span.clone(), &path, "[[balancer]]", PROXY);
         balancer(diag, section.into_inner(), &path, &span);
     }
-    sections
+    (sections, built)
 }
 
 fn not_yet(diag: &mut Diagnostics<'_>, span: Span, key: &str, what: &str, issue: &str) {
@@ -143,41 +146,60 @@ fn anchor(base: &PathBase<'_>, text: &str) -> PathBuf {
 
 const HANDLERS: [&str; 2] = ["server-status", "balancer-manager"];
 
-fn location(diag: &mut Diagnostics<'_>, raw: RawLocation, path: &str, span: &Span) {
+fn location(
+    diag: &mut Diagnostics<'_>,
+    raw: RawLocation,
+    path: &str,
+    span: &Span,
+) -> Option<LocationConfig> {
     let key = |name: &str| format!("{path}.{name}");
-    if let Some(v) = required(diag, raw.path, path, "path", span)
+    let errors_before = diag.errors.len();
+    let url = required(diag, raw.path, path, "path", span);
+    if let Some(v) = &url
         && !v.value.starts_with('/')
     {
         diag.invalid(
-            v.span,
+            v.span.clone(),
             &key("path"),
             "expected a URL path starting with '/'",
         );
     }
-    if let Some(v) = take(diag, raw.handler, &key("handler"))
-        && !HANDLERS.contains(&v.value.as_str())
-    {
-        let detail = format!(
-            "\"{}\" is not a handler (expected {}){}",
-            v.value,
-            one_of(&HANDLERS),
-            did_you_mean(&v.value, &HANDLERS)
-        );
-        diag.invalid(v.span, &key("handler"), detail);
+    let handler = take(diag, raw.handler, &key("handler"));
+    if let Some(v) = &handler {
+        if !HANDLERS.contains(&v.value.as_str()) {
+            let detail = format!(
+                "\"{}\" is not a handler (expected {}){}",
+                v.value,
+                one_of(&HANDLERS),
+                did_you_mean(&v.value, &HANDLERS)
+            );
+            diag.invalid(v.span.clone(), &key("handler"), detail);
+        } else if v.value == "balancer-manager" {
+            let why = format!("only \"server-status\"; the balancer manager comes with {PROXY}");
+            diag.unsupported(v.span.clone(), &key("handler"), &why);
+        }
     }
-    require(diag, raw.require, &key("require"));
+    let require = require(diag, raw.require, &key("require"));
+    (diag.errors.len() == errors_before).then(|| LocationConfig {
+        path: url.map(|v| v.value).unwrap_or_default(),
+        handler: handler.map(|v| v.value),
+        require,
+    })
 }
 
 /// `require` lines: Apache's `Require` providers mpmd knows, any one of which grants.
-fn require(diag: &mut Diagnostics<'_>, field: Field<StringList>, key: &str) {
+fn require(diag: &mut Diagnostics<'_>, field: Field<StringList>, key: &str) -> Vec<RequireLine> {
+    let mut lines = Vec::new();
     for line in take_list(diag, field, key)
         .map(|l| l.value)
         .unwrap_or_default()
     {
-        if let Err(detail) = parse_require(&line.value) {
-            diag.invalid(line.span, key, detail);
+        match parse_require(&line.value) {
+            Ok(parsed) => lines.push(parsed),
+            Err(detail) => diag.invalid(line.span, key, detail),
         }
     }
+    lines
 }
 
 /// The ProxyPass worker parameters shared by `[[proxy]]` and `[[balancer.member]]`.

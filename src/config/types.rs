@@ -183,6 +183,8 @@ pub struct FilesConfig {
     pub directory_slash: bool,
     /// Options after `+`/`-` merging over Apache's default (FollowSymLinks).
     pub options: Options,
+    /// `index_options`: IndexOptions' layout keywords (an mpmd key; Apache's default is none).
+    pub index_options: IndexOptions,
     /// `add_type`: extension (lower case, without the dot) -> media type.
     pub add_type: BTreeMap<String, String>,
     /// AllowOverride.
@@ -400,6 +402,15 @@ impl Options {
     }
 }
 
+/// The IndexOptions keywords that choose a listing's layout (mod_autoindex).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IndexOptions {
+    /// `FancyIndexing`: a `<pre>` table with Last modified / Size / Description columns.
+    pub fancy_indexing: bool,
+    /// `HTMLTable`: the same columns as an HTML table.
+    pub html_table: bool,
+}
+
 /// `[status]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusConfig {
@@ -412,5 +423,5 @@ pub struct LocationConfig {
     /// URL prefix.
     pub path: String,
     pub handler: Option<String>,
-    pub require: Vec<String>,
+    pub require: Vec<RequireLine>,
 }

@@ -16,7 +16,6 @@ use super::duration::Unit;
 use super::error::{Diagnostics, did_you_mean};
 use super::extract::{Val, resolve, take, take_duration, take_items, take_list};
 use super::file::{RawConfig, RawHttp, RawLog, RawMpm, RawStatus};
-use super::later::TREE;
 use super::lenient::{Expect, Field, Item, StringList};
 use super::mpm::{MpmInput, Retained, resolve_mpm};
 use super::types::{
@@ -109,7 +108,7 @@ pub fn build(
         docroot_as_written: &docroot_as_written,
         document_root: &files.document_root,
     };
-    files.directories = sections::check(
+    let (directories, locations) = sections::check(
         diag,
         raw.directory,
         raw.location,
@@ -117,6 +116,7 @@ pub fn build(
         raw.balancer,
         &base,
     );
+    files.directories = directories;
 
     Config {
         source: source.to_path_buf(),
@@ -137,7 +137,7 @@ pub fn build(
         log,
         files,
         status,
-        locations: Vec::new(),
+        locations,
     }
 }
 
@@ -420,17 +420,8 @@ fn http(diag: &mut Diagnostics<'_>, raw: RawHttp, root: &Path) -> HttpConfig {
         None,
     );
     let trace_enable = flag(diag, raw.trace_enable, "http.trace_enable", true);
-    let max_ranges = match take(diag, raw.max_ranges, "http.max_ranges") {
-        Some(v) => {
-            diag.unsupported(
-                v.span,
-                "http.max_ranges",
-                &format!("remove the key; byte ranges come with {TREE}"),
-            );
-            v.value
-        }
-        None => 200,
-    };
+    // MaxRanges; 0 is Apache's `none` (no ranges, `Accept-Ranges: none`).
+    let max_ranges = take(diag, raw.max_ranges, "http.max_ranges").map_or(200, |v| v.value);
     HttpConfig {
         timeout,
         keep_alive,
@@ -541,14 +532,7 @@ fn access_log(diag: &mut Diagnostics<'_>, raw: RawLog, root: &Path) -> AccessLog
         }
         None => expand_log_format("common"),
     };
-    let buffered_logs = match take(diag, raw.buffered_logs, "log.buffered_logs") {
-        Some(v) if v.value => {
-            let why = format!("only false; buffered logs come with {TREE}");
-            diag.unsupported(v.span, "log.buffered_logs", &why);
-            true
-        }
-        _ => false,
-    };
+    let buffered_logs = take(diag, raw.buffered_logs, "log.buffered_logs").is_some_and(|v| v.value);
     AccessLogConfig {
         access_log,
         log_format,

@@ -1,9 +1,11 @@
 //! Validators and conditional requests for files: Apache's ETag format (`http_etag.c`),
-//! Last-Modified capping, and `ap_meets_conditions` (If-Match, If-Unmodified-Since,
-//! If-None-Match, If-Modified-Since) as a pure function of plain values.
+//! Last-Modified capping, `ap_meets_conditions` (If-Match, If-Unmodified-Since,
+//! If-None-Match, If-Modified-Since, If-Range, in that order) as a pure function of plain
+//! values, and APR's HTTP date parser (`apr_date_parse_http`), whose leniency decides which
+//! odd dates count.
 //!
-//! Range / If-Range are not served yet (no `Accept-Ranges` is advertised); the presence of a
-//! `Range` header is still passed in because Apache's comparisons depend on it.
+//! Whether ranges then apply (If-Range's match) is `range.rs`'s business; here If-Range only
+//! matters because, next to a Range header, it rules out a 304.
 
 use crate::config::FileEtag;
 
@@ -102,6 +104,8 @@ pub struct Conditions<'a> {
     pub if_modified_since: Option<&'a [u8]>,
     /// A Range header was sent (forces strong comparison, disables weak date matches).
     pub has_range: bool,
+    /// An If-Range header was sent (next to a Range header it rules out a 304).
+    pub has_if_range: bool,
     /// GET or HEAD (Apache's `M_GET`).
     pub get_or_head: bool,
 }
@@ -134,7 +138,8 @@ enum Cond {
 }
 
 /// `ap_meets_conditions` for a 200 response with validators `etag` (as sent, maybe `W/`)
-/// and `last_modified` (seconds), at request time `request_secs`.
+/// and `last_modified` (seconds), at request time `request_secs`. Last-Modified is only a
+/// strong validator once it is a minute old: until then a Range request never matches a date.
 pub fn evaluate(
     c: &Conditions<'_>,
     etag: Option<&[u8]>,
@@ -150,8 +155,10 @@ pub fn evaluate(
     }
     let recent = request_secs < last_modified + 60;
     if let Some(ius) = c.if_unmodified_since {
-        match parse_date(ius) {
-            Some(t) if last_modified > t => return Verdict::PreconditionFailed,
+        match parse_http_date(ius) {
+            Some(t) if last_modified > t && !(recent && c.has_range) => {
+                return Verdict::PreconditionFailed;
+            }
             _ => not_modified = Some(false),
         }
     }
@@ -172,7 +179,7 @@ pub fn evaluate(
         _ => {}
     }
     if let Some(ims) = c.if_modified_since {
-        let t = parse_date(ims).unwrap_or(0);
+        let t = parse_http_date(ims).unwrap_or(0);
         let cond = if t >= last_modified && t <= request_secs {
             if recent && c.has_range {
                 Cond::NoMatch
@@ -188,6 +195,10 @@ pub fn evaluate(
             _ => {}
         }
     }
+    // If-Range with Range: the answer is the (maybe ranged) 200, whether or not it matches.
+    if c.has_if_range && c.has_range {
+        return Verdict::Proceed;
+    }
     if not_modified == Some(true) {
         Verdict::NotModified
     } else {
@@ -195,10 +206,83 @@ pub fn evaluate(
     }
 }
 
-fn parse_date(v: &[u8]) -> Option<i64> {
-    let s = std::str::from_utf8(v).ok()?;
-    let t = httpdate::parse_http_date(s.trim()).ok()?;
-    Some(crate::http::date::unix_secs(t))
+/// `apr_date_parse_http`: RFC 1123 (`Sun, 06 Nov 1994 08:49:37 GMT`, also with a one-digit
+/// day), RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`),
+/// in Unix seconds. Like APR: leading blanks and the weekday (anything up to the first space)
+/// are skipped, anything after the seconds and one more byte is ignored (the zone is never
+/// read), months are case-sensitive, day-of-month and time fields are range-checked, dates
+/// before 1970 are bad. `None` is APR's `APR_DATE_BAD`.
+pub fn parse_http_date(v: &[u8]) -> Option<i64> {
+    let start = v.iter().position(|b| !b.is_ascii_whitespace())?;
+    let v = &v[start..];
+    let space = v.iter().position(|&b| b == b' ')?;
+    let d = &v[space + 1..];
+    let digit = |i: usize| i64::from(d[i] - b'0');
+    let two = |i: usize| digit(i) * 10 + digit(i + 1);
+    let century = |i: usize| -> Option<i64> {
+        let c = (two(i) - 19) * 100;
+        (c >= 0).then_some(c + two(i + 2))
+    };
+    let (year, mday, mon, time) = if check_mask(d, b"## @$$ #### ##:##:## *") {
+        (century(7)?, two(0), 3, 12)
+    } else if check_mask(d, b"##-@$$-## ##:##:## *") {
+        let y = two(7);
+        (if y < 70 { y + 100 } else { y }, two(0), 3, 10)
+    } else if check_mask(d, b"@$$ ~# ##:##:## ####*") {
+        let tens = if d[4] == b' ' { 0 } else { digit(4) * 10 };
+        (century(16)?, tens + digit(5), 0, 7)
+    } else if check_mask(d, b"# @$$ #### ##:##:## *") {
+        (century(6)?, digit(0), 2, 11)
+    } else {
+        return None;
+    };
+    if !(1..=31).contains(&mday) {
+        return None;
+    }
+    let (hour, min, sec) = (two(time), two(time + 3), two(time + 6));
+    if hour > 23 || min > 59 || sec > 61 {
+        return None;
+    }
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let month = MONTHS.iter().position(|m| &d[mon..mon + 3] == *m)? as i64;
+    if mday == 31 && matches!(month, 3 | 5 | 8 | 10) {
+        return None;
+    }
+    if month == 1
+        && (mday > 29 || (mday == 29 && (year & 3 != 0 || (year % 100 == 0 && year % 400 != 100))))
+    {
+        return None;
+    }
+    // apr_time_exp_get: days since 1 March 1900, shifted to the epoch.
+    const DAY_OFFSET: [i64; 12] = [306, 337, 0, 31, 61, 92, 122, 153, 184, 214, 245, 275];
+    let y = if month < 2 { year - 1 } else { year };
+    let mut days = y * 365 + y / 4 - y / 100 + (y / 100 + 3) / 4;
+    days += DAY_OFFSET[month as usize] + mday - 1 - 25508;
+    let secs = ((days * 24 + hour) * 60 + min) * 60 + sec;
+    (secs > 0).then_some(secs)
+}
+
+/// `apr_date_checkmask`: `@` upper-case letter, `$` lower-case letter, `#` digit, `~` digit
+/// or space, `*` anything from here on, any other byte itself; the data must end with the mask.
+fn check_mask(data: &[u8], mask: &[u8]) -> bool {
+    for (i, &m) in mask.iter().enumerate() {
+        let d = data.get(i).copied().unwrap_or(0);
+        let ok = match m {
+            b'*' => return true,
+            b'@' => d.is_ascii_uppercase(),
+            b'$' => d.is_ascii_lowercase(),
+            b'#' => d.is_ascii_digit(),
+            b'~' => d == b' ' || d.is_ascii_digit(),
+            _ => d == m,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    data.len() == mask.len()
 }
 
 /// Whether the comma-separated entity-tag list contains `etag` (strong or weak comparison).

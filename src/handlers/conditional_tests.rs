@@ -318,3 +318,193 @@ fn conditions_table() {
         Proceed
     );
 }
+
+/// `apr_date_parse_http`'s leniency, as Apache 2.4.71 showed it on If-Modified-Since.
+#[test]
+fn http_date_table() {
+    const T: Option<i64> = Some(1_577_934_245); // Thu, 02 Jan 2020 03:04:05 GMT
+    let cases: &[(&[u8], Option<i64>)] = &[
+        (b"Thu, 02 Jan 2020 03:04:05 GMT", T),
+        (b"  Thu, 02 Jan 2020 03:04:05 GMT", T),
+        (b"Thu, 02 Jan 2020 03:04:05 GMT; length=36", T),
+        (b"Thu, 02 Jan 2020 03:04:05 XYZ", T),
+        (b"Thu, 02 Jan 2020 03:04:05 +0100", T),
+        (b"Xyz, 02 Jan 2020 03:04:05 GMT", T),
+        (b"Thursday, 02-Jan-20 03:04:05 GMT", T),
+        (b"Thu Jan  2 03:04:05 2020", T),
+        (b"Thu, 2 Jan 2020 03:04:05 GMT", T),
+        (b"Thu, 02 Jan 2020 03:04:05", None),
+        (b"02 Jan 2020 03:04:05 GMT", None),
+        (b"Thu, 02 Jan 2020 3:04:05 GMT", None),
+        (b"Thu, 02 jan 2020 03:04:05 GMT", None),
+        (b"Thu, 02 JAN 2020 03:04:05 GMT", None),
+        (b"Thu, 32 Jan 2020 03:04:05 GMT", None),
+        (b"Thu, 31 Apr 2020 03:04:05 GMT", None),
+        (b"Sat, 29 Feb 2020 00:00:00 GMT", Some(1_582_934_400)),
+        (b"Sun, 29 Feb 2021 00:00:00 GMT", None),
+        (b"Thu, 02 Jan 2020 24:00:00 GMT", None),
+        (b"Thu, 02 Jan 2020 23:59:61 GMT", Some(1_578_009_601)),
+        (b"Thu, 01 Jan 1969 00:00:00 GMT", None),
+        (b"Sunday, 06-Nov-94 08:49:37 GMT", Some(784_111_777)),
+        (b"", None),
+        (b"yesterday", None),
+        (b"\xff\xfe 02 Jan 2020 03:04:05 GMT", T),
+    ];
+    for &(input, want) in cases {
+        assert_eq!(
+            parse_http_date(input),
+            want,
+            "{}",
+            String::from_utf8_lossy(input)
+        );
+    }
+}
+
+/// Apache's answers for a file last modified an hour before the request, with Range and
+/// If-Range in play (checked against httpd 2.4.71).
+#[test]
+fn range_and_if_range_table() {
+    const ET: &[u8] = b"\"24-59b1f7226f340\"";
+    const LM: i64 = 1_577_934_245;
+    let lm: &[u8] = b"Thu, 02 Jan 2020 03:04:05 GMT";
+    let get = Conditions {
+        get_or_head: true,
+        ..Default::default()
+    };
+    use Verdict::*;
+    let cases: Vec<(&str, Conditions<'_>, i64, Verdict)> = vec![
+        (
+            "IMS with Range, old file: 304",
+            Conditions {
+                if_modified_since: Some(lm),
+                has_range: true,
+                ..get
+            },
+            LM + 3600,
+            NotModified,
+        ),
+        (
+            "IMS with Range, file under a minute old: no 304",
+            Conditions {
+                if_modified_since: Some(lm),
+                has_range: true,
+                ..get
+            },
+            LM + 30,
+            Proceed,
+        ),
+        (
+            "IMS with Range and If-Range: never 304",
+            Conditions {
+                if_modified_since: Some(lm),
+                has_range: true,
+                has_if_range: true,
+                ..get
+            },
+            LM + 3600,
+            Proceed,
+        ),
+        (
+            "INM with Range: 304",
+            Conditions {
+                if_none_match: Some(ET),
+                has_range: true,
+                ..get
+            },
+            LM + 3600,
+            NotModified,
+        ),
+        (
+            "INM with Range and a mismatching If-Range: 200",
+            Conditions {
+                if_none_match: Some(ET),
+                has_range: true,
+                has_if_range: true,
+                ..get
+            },
+            LM + 3600,
+            Proceed,
+        ),
+        (
+            "If-Range without Range changes nothing",
+            Conditions {
+                if_none_match: Some(ET),
+                has_if_range: true,
+                ..get
+            },
+            LM + 3600,
+            NotModified,
+        ),
+        (
+            "If-Match failing still wins over If-Range",
+            Conditions {
+                if_match: Some(b"\"x\""),
+                has_range: true,
+                has_if_range: true,
+                ..get
+            },
+            LM + 3600,
+            PreconditionFailed,
+        ),
+        (
+            "IUS before mtime: 412",
+            Conditions {
+                if_unmodified_since: Some(b"Thu, 02 Jan 2020 03:04:04 GMT"),
+                ..get
+            },
+            LM + 3600,
+            PreconditionFailed,
+        ),
+        (
+            "IUS before a recent mtime with Range: a weak match, not 412",
+            Conditions {
+                if_unmodified_since: Some(b"Thu, 02 Jan 2020 03:04:04 GMT"),
+                has_range: true,
+                ..get
+            },
+            LM + 30,
+            Proceed,
+        ),
+        (
+            "IUS garbage is ignored",
+            Conditions {
+                if_unmodified_since: Some(b"junk"),
+                ..get
+            },
+            LM + 3600,
+            Proceed,
+        ),
+        (
+            "IMS with a trailing length= (old browsers)",
+            Conditions {
+                if_modified_since: Some(b"Thu, 02 Jan 2020 03:04:05 GMT; length=36"),
+                ..get
+            },
+            LM + 3600,
+            NotModified,
+        ),
+        (
+            "POST: INM weak tag is no match (strong comparison)",
+            Conditions {
+                if_none_match: Some(b"W/\"24-59b1f7226f340\""),
+                get_or_head: false,
+                ..get
+            },
+            LM + 3600,
+            Proceed,
+        ),
+        (
+            "POST: IMS is ignored",
+            Conditions {
+                if_modified_since: Some(lm),
+                get_or_head: false,
+                ..get
+            },
+            LM + 3600,
+            Proceed,
+        ),
+    ];
+    for (name, c, now, want) in cases {
+        assert_eq!(evaluate(&c, Some(ET), LM, now), want, "{name}");
+    }
+}

@@ -61,7 +61,10 @@ fn internal_redirect<'s>(
     url: &str,
     config: DirRef<'s>,
 ) -> Located<'s> {
-    let path = url.split_once('?').map_or(url, |(p, _)| p);
+    let (path, query) = match url.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (url, None),
+    };
     let mut doc_path = Vec::with_capacity(path.len());
     let failed = |recursive: u16, config| Located::Reply {
         reply: Reply::ErrorRecursive { status, recursive },
@@ -77,6 +80,7 @@ fn internal_redirect<'s>(
         } else {
             Method::Get
         },
+        query,
         conditional: false,
     };
     let RequestPaths {
@@ -86,6 +90,17 @@ fn internal_redirect<'s>(
         Located::File(mut f) => {
             f.status = status;
             Located::File(f)
+        }
+        // A directory listing, sent with the original status as a file would be.
+        Located::Reply {
+            reply: Reply::Page(mut p),
+            config,
+        } if p.status == 200 => {
+            p.status = status;
+            Located::Reply {
+                reply: Reply::Page(p),
+                config,
+            }
         }
         Located::Reply { reply, .. } => failed(reply.status(), config),
     }

@@ -1,11 +1,14 @@
 //! Request handlers: decide what to answer, never write to the client.
 //!
-//! [`handle`] is the router. Today every request goes to the document tree
-//! (`static_files`, with `dir_walk` for per-directory configuration, `access` for `Require`,
-//! `error_document` for ErrorDocument); `[[location]]` handlers (server-status) and
-//! `[[proxy]]` rules will be tried before it, in that order, and return the same [`Reply`].
+//! [`handle`] is the router: `[[location]]` sections first (their `require` lines, then their
+//! handler: server-status), then the document tree (`static_files`, with `dir_walk` for
+//! per-directory configuration, `access` for `Require`, `error_document` for ErrorDocument,
+//! `autoindex` for listings). `[[proxy]]` rules will come between the two. Every path returns
+//! the same [`Reply`]. Byte ranges are applied last, to the document tree's 200s (`ranged`),
+//! as Apache's byterange filter does.
 
 pub mod access;
+pub mod autoindex;
 pub mod client;
 pub mod conditional;
 pub mod dir_walk;
@@ -13,16 +16,24 @@ pub mod error_document;
 pub mod file_cache;
 pub mod htaccess;
 pub mod htaccess_cache;
+pub mod location;
 pub mod mime;
+pub mod range;
+pub mod ranged;
 pub mod static_files;
+pub mod status;
+
+use std::net::SocketAddr;
 
 use crate::handlers::client::Client;
 use crate::handlers::conditional::Etag;
 use crate::handlers::file_cache::{CachedFile, FileCache};
 use crate::handlers::htaccess_cache::HtaccessCache;
 use crate::handlers::mime::MimeHeaders;
-use crate::http::Site;
-use crate::http::request::{Request, TargetForm};
+use crate::handlers::range::ByteRange;
+use crate::http::request::{Method, Request, TargetForm};
+use crate::http::{Response, Site};
+use crate::scoreboard::Scoreboard;
 
 /// The request time, read once per request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,11 +53,12 @@ impl RequestClock {
     }
 }
 
-/// A file to send (or to answer 304 about).
+/// A file to send (or to answer 304/412 about).
 #[derive(Debug)]
 pub struct FileReply<'c> {
     pub file: &'c CachedFile,
-    /// 200, or 304 when a conditional matched.
+    /// 200; 206 with `ranges`; 304 or 412 when a conditional decided (the file's headers
+    /// without its body, as Apache 2.4 answers them).
     pub status: u16,
     pub etag: Option<Etag>,
     /// `Last-Modified` value.
@@ -57,6 +69,8 @@ pub struct FileReply<'c> {
     /// Content-Type replaces `content_type`'s, and Content-Language / Content-Encoding are
     /// sent. `None` on the common path.
     pub mime: Option<Box<MimeHeaders>>,
+    /// The merged ranges of a 206 (one: `Content-Range`; several: multipart); else empty.
+    pub ranges: Vec<ByteRange>,
 }
 
 impl FileReply<'_> {
@@ -69,11 +83,24 @@ impl FileReply<'_> {
     }
 }
 
+/// A page generated in memory (a directory listing).
+#[derive(Debug)]
+pub struct Page {
+    /// 200, or 206 with `ranges`.
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    /// The merged ranges of a 206; else empty.
+    pub ranges: Vec<ByteRange>,
+}
+
 /// What a handler wants sent.
 #[derive(Debug)]
 pub enum Reply<'c> {
     /// Send a file.
     File(FileReply<'c>),
+    /// Send a generated page (mod_autoindex).
+    Page(Page),
     /// Apache's canned page for `status` (with `Location` for redirects).
     Error {
         status: u16,
@@ -83,10 +110,13 @@ pub enum Reply<'c> {
     ErrorText { status: u16, text: String },
     /// Apache's page for `status`, saying that its ErrorDocument failed with `recursive`.
     ErrorRecursive { status: u16, recursive: u16 },
-    /// `200` with `Allow`.
-    Options,
+    /// `200` to OPTIONS: `Allow` (not for `OPTIONS *`) and, if the path names something with a
+    /// type, its `Content-Type` (as mod_mime gives it for the directory).
+    Options { content_type: Option<String> },
     /// `200 message/http` echoing the request head.
     Trace,
+    /// A response built in memory by a handler (the status page; its own 405 and OPTIONS).
+    Generated(Response),
 }
 
 impl Reply<'_> {
@@ -100,10 +130,12 @@ impl Reply<'_> {
     pub fn status(&self) -> u16 {
         match self {
             Reply::File(f) => f.status,
+            Reply::Page(p) => p.status,
             Reply::Error { status, .. }
             | Reply::ErrorText { status, .. }
             | Reply::ErrorRecursive { status, .. } => *status,
-            Reply::Options | Reply::Trace => 200,
+            Reply::Options { .. } | Reply::Trace => 200,
+            Reply::Generated(r) => r.status,
         }
     }
 }
@@ -120,12 +152,24 @@ pub struct RequestPaths {
 }
 
 /// Per-connection and per-child state a request may use beyond the file cache.
-#[derive(Debug)]
 pub struct RequestEnv<'a> {
     /// The client, with its host names cached for the connection.
     pub client: &'a mut Client,
     /// Parsed `.htaccess` files (per child).
     pub htaccess: &'a mut HtaccessCache,
+    /// The scoreboard, for the status handler (`None` in unit tests).
+    pub board: Option<&'a Scoreboard>,
+}
+
+/// The connection a request arrived on, as handlers need it.
+#[derive(Clone, Copy)]
+pub struct ConnContext<'a> {
+    /// The client.
+    pub peer: SocketAddr,
+    /// The address the client connected to.
+    pub local: SocketAddr,
+    /// The scoreboard, for the status handler (`None` in unit tests).
+    pub board: Option<&'a Scoreboard>,
 }
 
 /// Routes a parsed request. `cache` is the per-child file cache the reply may borrow from.
@@ -141,7 +185,35 @@ pub fn handle<'c>(
         paths.url_path.clear();
         paths.url_path.push(b'*');
         paths.fs_path.clear();
-        return Reply::Options;
+        return Reply::Options { content_type: None };
     }
-    static_files::serve(site, req, cache, paths, clock, env)
+    let locations = site.locations();
+    if !locations.is_empty()
+        && static_files::resolve_url_path(req.path.as_bytes(), &mut paths.url_path).is_ok()
+    {
+        let resolved = locations.resolve(&paths.url_path);
+        // TRACE is answered before access control (see static_files::serve).
+        if let Some(lines) = resolved.require.filter(|_| req.method != Method::Trace) {
+            let (peer, local) = (env.client.ip(), env.client.local.ip());
+            if !access::granted(lines, peer, local, env.client) {
+                log::error!("client denied by server configuration: {}", req.path);
+                paths.fs_path.clear();
+                return Reply::error(403);
+            }
+        }
+        match resolved.handler {
+            Some(location::LocationHandler::ServerStatus) => {
+                paths.fs_path.clear();
+                let conn = ConnContext {
+                    peer: env.client.peer,
+                    local: env.client.local,
+                    board: env.board,
+                };
+                return status::serve(site, req, &conn, clock);
+            }
+            None => {}
+        }
+    }
+    let reply = static_files::serve(site, req, cache, paths, clock, env);
+    ranged::apply(site, req, clock, reply)
 }

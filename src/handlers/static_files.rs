@@ -5,8 +5,9 @@
 //! its output never has `.`/`..` segments, so joined to `document_root` it is always inside it
 //! lexically; only symlinks can lead elsewhere, and the directory walk (`dir_walk.rs`) checks
 //! those as each directory's `options` say. [`serve`] stats the target, walks, checks
-//! `Require`, and picks the [`Reply`] (errors through `error_document.rs`); it never writes to
-//! the client.
+//! `Require`, and picks the [`Reply`] (errors through `error_document.rs`, a directory without an
+//! index through `autoindex` when its effective options have Indexes); it never writes to the
+//! client.
 //!
 //! Nothing is borrowed from the file cache until the very end ([`finish`]), so an error can
 //! still be turned into its ErrorDocument, which may open another file.
@@ -16,12 +17,14 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use crate::config::{DirConfig, IndexOptions, Options};
+use crate::handlers::autoindex;
 use crate::handlers::conditional::{self, Conditions, Etag, Stamp, Verdict};
 use crate::handlers::dir_walk::{DirRef, TargetKind, file_allowed};
 use crate::handlers::file_cache::{FileCache, FileKey};
 use crate::handlers::mime::MimeHeaders;
 use crate::handlers::{
-    FileReply, Reply, RequestClock, RequestEnv, RequestPaths, access, error_document,
+    FileReply, Page, Reply, RequestClock, RequestEnv, RequestPaths, access, error_document,
 };
 use crate::http::Site;
 use crate::http::date::http_date;
@@ -155,21 +158,99 @@ fn as_path(bytes: &[u8]) -> &Path {
     Path::new(OsStr::from_bytes(bytes))
 }
 
-/// The answer for a resource not served as a file: OPTIONS is answered, unknown methods get
-/// 501, GET/HEAD/POST `status` (404 missing, 403 no index, 405 POST to a file), others 405.
-fn not_a_file(method: Method, status: u16) -> Reply<'static> {
+/// The answer for a resource not served as a file: OPTIONS is answered (with the media type
+/// of what Apache's `r->filename` would be), unknown methods get 501, GET/HEAD/POST `status`
+/// (404 missing, 403 no index), others 405.
+fn not_a_file(method: Method, status: u16, content_type: Option<String>) -> Reply<'static> {
     match method {
-        Method::Options => Reply::Options,
+        Method::Options => Reply::Options { content_type },
         Method::Unknown => Reply::error(501),
         Method::Get | Method::Head | Method::Post => Reply::error(status),
         _ => Reply::error(405),
     }
 }
 
-/// A directory served without an index: mod_autoindex (Indexes is not supported yet) refuses
-/// GET/HEAD with 403; the core handler refuses POST on a directory with 404.
-fn no_index(method: Method) -> Reply<'static> {
-    not_a_file(method, if method.is_get_or_head() { 403 } else { 404 })
+/// A directory served without an index: mod_autoindex lists it for GET/HEAD when Indexes is
+/// in the directory's effective `options`, else refuses with 403; the core handler refuses
+/// POST on a directory with 404. Entries are listed as a sub-request for them would find
+/// them: no `.ht*` names, symbolic links only as `options` allow them.
+fn no_index(
+    site: &Site,
+    lookup: Lookup<'_, '_>,
+    options: Options,
+    dir: &[u8],
+    url_path: &[u8],
+) -> Reply<'static> {
+    let method = lookup.method;
+    if !(method.is_get_or_head() && options.indexes) {
+        return not_a_file(
+            method,
+            if method.is_get_or_head() { 403 } else { 404 },
+            None,
+        );
+    }
+    let body = if method == Method::Head {
+        Vec::new()
+    } else {
+        let visible = |name: &[u8], link: bool, path: &Path| {
+            !is_protected_name(name)
+                && (!link || file_allowed(path.as_os_str().as_bytes(), options).is_ok())
+        };
+        match autoindex::listing(
+            as_path(dir),
+            url_path,
+            lookup.query.map(str::as_bytes),
+            index_format(site.files().index_options),
+            &visible,
+            &autoindex::system_zone,
+        ) {
+            Ok(body) => body,
+            Err(e) => {
+                log::error!(
+                    "cannot read directory {} for a listing: {e}",
+                    String::from_utf8_lossy(dir)
+                );
+                return Reply::error(403);
+            }
+        }
+    };
+    Reply::Page(Page {
+        status: 200,
+        content_type: autoindex::CONTENT_TYPE,
+        body,
+        ranges: Vec::new(),
+    })
+}
+
+/// The listing layout the configuration asks for (HTMLTable wins, as in Apache).
+fn index_format(o: IndexOptions) -> autoindex::Format {
+    if o.html_table {
+        autoindex::Format::Table
+    } else if o.fancy_indexing {
+        autoindex::Format::Fancy
+    } else {
+        autoindex::Format::Plain
+    }
+}
+
+/// The Content-Type mod_mime gives the file name `name` in the directory `config`.
+fn type_of(site: &Site, config: &DirConfig, name: &[u8]) -> Option<String> {
+    if config.mime_beyond_table {
+        site.mime().headers_for(name, config).content_type
+    } else {
+        site.mime().type_for(name).map(str::to_string)
+    }
+}
+
+/// The media type OPTIONS reports for a missing path: Apache's `r->filename` stops at the
+/// first missing component, so the name's type counts only if its directory exists.
+fn missing_type(site: &Site, config: &DirConfig, fs_path: &[u8]) -> Option<String> {
+    let name = last_component(fs_path);
+    let dir = &fs_path[..fs_path.len() - name.len()];
+    std::fs::metadata(as_path(dir))
+        .is_ok_and(|m| m.is_dir())
+        .then(|| type_of(site, config, name))
+        .flatten()
 }
 
 fn stat_error(e: &io::Error) -> u16 {
@@ -179,19 +260,20 @@ fn stat_error(e: &io::Error) -> u16 {
     }
 }
 
-/// `http://host[:port]/escaped-path/?query` for a DirectorySlash redirect (UseCanonicalName
-/// Off: the client's Host, else `server_name`; the Host's port, else the local one).
-pub fn directory_location(
-    req: &Request<'_, '_>,
-    server_name: &str,
-    local_port: u16,
-    url_path: &[u8],
-) -> String {
+/// `http://host[:port]/escaped-path/?query` for a DirectorySlash redirect (Apache's
+/// `ap_construct_url` with UseCanonicalName Off): the client's Host, else the name of
+/// `server_name`; the Host's port, else `server_name`'s port, else none (80). Never the port
+/// the connection came in on (UseCanonicalPhysicalPort Off).
+pub fn directory_location(req: &Request<'_, '_>, server_name: &str, url_path: &[u8]) -> String {
+    let (server, server_port) = split_host_port(server_name);
     let (name, port) = match req.host.filter(|h| !h.is_empty()) {
-        Some(h) => split_host_port(h),
-        None => (server_name, None),
+        Some(h) => match split_host_port(h) {
+            (name, None) => (name, server_port),
+            host => host,
+        },
+        None => (server, server_port),
     };
-    let port = port.unwrap_or(local_port);
+    let port = port.unwrap_or(80);
     let mut out = Vec::with_capacity(url_path.len() + name.len() + 24);
     out.extend_from_slice(b"http://");
     out.extend_from_slice(name.to_ascii_lowercase().as_bytes());
@@ -256,6 +338,8 @@ impl<'s> Located<'s> {
 pub struct Lookup<'r, 'h> {
     pub req: &'r Request<'r, 'h>,
     pub method: Method,
+    /// The query string (a listing's arguments): the request's, or the ErrorDocument URL's.
+    pub query: Option<&'r str>,
     /// False for an ErrorDocument: no conditionals.
     pub conditional: bool,
 }
@@ -277,9 +361,20 @@ pub fn serve<'c>(
         let located = error_document::apply(site, req, cache, paths, clock, env, located);
         return finish(located, cache, &paths.fs_path);
     }
+    if req.method == Method::Trace {
+        // Apache answers TRACE from a map_to_storage hook (ap_send_http_trace): after the URL
+        // is decoded, before the directory walk, .htaccess and access control.
+        if site.trace_enable() {
+            return Reply::Trace;
+        }
+        let located = Located::reply(Reply::error(405), DirRef::Shared(tree.base()));
+        let located = error_document::apply(site, req, cache, paths, clock, env, located);
+        return finish(located, cache, &paths.fs_path);
+    }
     let lookup = Lookup {
         req,
         method: req.method,
+        query: req.query,
         conditional: true,
     };
     let RequestPaths {
@@ -304,6 +399,7 @@ pub fn finish<'c>(located: Located<'_>, cache: &'c mut FileCache, fs_path: &[u8]
                 last_modified: f.last_modified,
                 content_type: f.content_type,
                 mime: f.mime,
+                ranges: Vec::new(),
             }),
             None => Reply::error(500),
         },
@@ -319,8 +415,8 @@ fn kind_of(meta: &io::Result<std::fs::Metadata>) -> TargetKind {
 }
 
 /// Apache's request processing for one (already normalized) URL path in `url_path`: stat,
-/// directory walk (403/500), `.ht*` and `Require` (403), TRACE, then mod_dir and the core
-/// handler.
+/// directory walk (403/500), `.ht*` and `Require` (403), then mod_dir and the core handler
+/// (TRACE is answered before, by [`serve`]).
 /// The chosen file is opened into the cache (but not borrowed) and its path left in
 /// `fs_path`.
 #[allow(clippy::too_many_arguments)]
@@ -359,21 +455,15 @@ pub fn locate<'s>(
         );
         return Located::reply(Reply::error(403), config);
     }
-    if method == Method::Trace {
-        // core's TRACE handler runs after access control, whatever the target.
-        let reply = if site.trace_enable() {
-            Reply::Trace
-        } else {
-            Reply::error(405)
-        };
-        return Located::reply(reply, config);
-    }
     let mut meta = match stat {
         Ok(m) => m,
         Err(e) => {
             cache.remove(fs_path);
             let reply = match stat_error(&e) {
-                404 => not_a_file(method, 404),
+                404 if method == Method::Options => {
+                    not_a_file(method, 404, missing_type(site, &config, fs_path))
+                }
+                404 => not_a_file(method, 404, None),
                 s => Reply::error(s),
             };
             return Located::reply(reply, config);
@@ -382,19 +472,15 @@ pub fn locate<'s>(
     if meta.is_dir() {
         if !url_path.ends_with(b"/") {
             if site.files().directory_slash {
-                let loc = directory_location(
-                    lookup.req,
-                    site.server_name(),
-                    client.local.port(),
-                    url_path,
-                );
+                let loc = directory_location(lookup.req, site.server_name(), url_path);
                 let reply = Reply::Error {
                     status: 301,
                     location: Some(loc),
                 };
                 return Located::reply(reply, config);
             }
-            return Located::reply(no_index(method), config);
+            let reply = no_index(site, lookup, config.options, fs_path, url_path);
+            return Located::reply(reply, config);
         }
         let dir_len = fs_path.len();
         let mut found = false;
@@ -426,7 +512,7 @@ pub fn locate<'s>(
             fs_path.truncate(dir_len);
             let reply = match refused {
                 Some(status) => Reply::error(status),
-                None => no_index(method),
+                None => no_index(site, lookup, config.options, fs_path, url_path),
             };
             return Located::reply(reply, config);
         }
@@ -434,8 +520,12 @@ pub fn locate<'s>(
         return Located::reply(Reply::error(403), config);
     }
     match method {
-        Method::Get | Method::Head => {}
-        m => return Located::reply(not_a_file(m, 405), config),
+        // The core handler serves POST like GET (the body is read and dropped).
+        Method::Get | Method::Head | Method::Post => {}
+        m => {
+            let content_type = type_of(site, &config, last_component(fs_path));
+            return Located::reply(not_a_file(m, 405, content_type), config);
+        }
     }
     let (content_type, mime) = if config.mime_beyond_table {
         let headers = site.mime().headers_for(last_component(fs_path), &config);
@@ -447,26 +537,24 @@ pub fn locate<'s>(
         Ok(f) => f.key,
         Err(e) => return Located::reply(Reply::error(stat_error(&e)), config),
     };
-    match validate(site, lookup, &key, clock) {
-        Ok((status, etag, last_modified)) => Located::File(FoundFile {
-            key,
-            status,
-            etag,
-            last_modified,
-            content_type,
-            mime,
-        }),
-        Err(status) => Located::reply(Reply::error(status), config),
-    }
+    let (status, etag, last_modified) = validate(site, lookup, &key, clock);
+    Located::File(FoundFile {
+        key,
+        status,
+        etag,
+        last_modified,
+        content_type,
+        mime,
+    })
 }
 
-/// ETag, Last-Modified and the conditional verdict (200, 304, or Err(412)) for a file.
+/// ETag, Last-Modified and the conditional verdict (200, 304 or 412) for a file.
 fn validate(
     site: &Site,
     lookup: Lookup<'_, '_>,
     key: &FileKey,
     clock: RequestClock,
-) -> Result<(u16, Option<Etag>, [u8; 29]), u16> {
+) -> (u16, Option<Etag>, [u8; 29]) {
     let req = lookup.req;
     let stamp = Stamp {
         inode: key.ino,
@@ -481,18 +569,21 @@ fn validate(
         if_none_match: req.header("if-none-match"),
         if_modified_since: req.header("if-modified-since"),
         has_range: req.header("range").is_some(),
-        get_or_head: true,
+        has_if_range: req.header("if-range").is_some(),
+        get_or_head: lookup.method.is_get_or_head(),
     };
     let status = if lookup.conditional && conds.any() {
         match conditional::evaluate(&conds, etag.as_ref().map(|e| e.as_bytes()), lm, clock.secs) {
             Verdict::Proceed => 200,
             Verdict::NotModified => 304,
-            Verdict::PreconditionFailed => return Err(412),
+            // A 412 still carries the file's headers, without a body (Apache's default
+            // handler answers it, not ap_die).
+            Verdict::PreconditionFailed => 412,
         }
     } else {
         200
     };
-    Ok((status, etag, http_date(lm)))
+    (status, etag, http_date(lm))
 }
 
 #[cfg(test)]

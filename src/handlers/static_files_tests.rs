@@ -1,6 +1,5 @@
 use super::*;
 use crate::http::parse::{Limits, Parsed, parse};
-use std::mem::MaybeUninit;
 
 #[test]
 fn resolve_table() {
@@ -84,14 +83,15 @@ fn protected_names() {
 }
 
 fn with_request(raw: &[u8], f: impl FnOnce(&Request<'_, '_>)) {
-    let mut slots = vec![MaybeUninit::uninit(); 101];
+    let mut slots = vec![httparse::EMPTY_HEADER; 101];
+    let mut unfolded = Vec::new();
     let limits = Limits {
         request_line: 8190,
         fields: 100,
         field_size: 8190,
         body: 0,
     };
-    match parse(raw, &limits, &mut slots).unwrap() {
+    match parse(raw, &limits, &mut slots, &mut unfolded).unwrap() {
         Parsed::Complete(req, _) => f(&req),
         Parsed::Partial => panic!("partial"),
     }
@@ -99,72 +99,86 @@ fn with_request(raw: &[u8], f: impl FnOnce(&Request<'_, '_>)) {
 
 #[test]
 fn directory_location_table() {
-    let cases: &[(&[u8], u16, &[u8], &str)] = &[
+    // (request, ServerName, decoded path, Location): Apache's ap_construct_url with
+    // UseCanonicalName Off and UseCanonicalPhysicalPort Off (the local port never shows).
+    let cases: &[(&[u8], &str, &[u8], &str)] = &[
         (
             b"GET /d HTTP/1.1\r\nHost: example.com\r\n\r\n",
-            80,
+            "srv.example",
             b"/d",
             "http://example.com/d/",
         ),
         (
             b"GET /d HTTP/1.1\r\nHost: Example.COM:8080\r\n\r\n",
-            80,
+            "srv.example",
             b"/d",
             "http://example.com:8080/d/",
         ),
         (
             b"GET /d HTTP/1.1\r\nHost: example.com:80\r\n\r\n",
-            8080,
+            "srv.example:8080",
             b"/d",
             "http://example.com/d/",
         ),
         (
             b"GET /d HTTP/1.1\r\nHost: example.com\r\n\r\n",
-            8080,
+            "srv.example:8080",
             b"/d",
             "http://example.com:8080/d/",
         ),
         (
             b"GET /d HTTP/1.0\r\n\r\n",
-            8080,
+            "srv.example",
+            b"/d",
+            "http://srv.example/d/",
+        ),
+        (
+            b"GET /d HTTP/1.0\r\n\r\n",
+            "srv.example:8080",
             b"/d",
             "http://srv.example:8080/d/",
         ),
         (
+            b"GET /d HTTP/1.0\r\nHost:\r\n\r\n",
+            "srv.example",
+            b"/d",
+            "http://srv.example/d/",
+        ),
+        (
             b"GET /d HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n",
-            80,
+            "srv.example",
             b"/d",
             "http://[::1]:8080/d/",
         ),
         (
             b"GET /d?a=1&b HTTP/1.1\r\nHost: h\r\n\r\n",
-            80,
+            "srv.example",
             b"/d",
             "http://h/d/?a=1&b",
         ),
         (
             b"GET /d? HTTP/1.1\r\nHost: h\r\n\r\n",
-            80,
+            "srv.example",
             b"/d",
             "http://h/d/?",
         ),
         (
             b"GET /a%20b HTTP/1.1\r\nHost: h\r\n\r\n",
-            80,
+            "srv.example",
             b"/a b",
             "http://h/a%20b/",
         ),
         (
             b"GET http://abs:81/d HTTP/1.1\r\nHost: h\r\n\r\n",
-            80,
+            "srv.example",
             b"/d",
             "http://abs:81/d/",
         ),
     ];
-    for &(raw, port, path, want) in cases {
+    for &(raw, server_name, path, want) in cases {
         with_request(raw, |req| {
             assert_eq!(
-                directory_location(req, "srv.example", port, path),
+                directory_location(req, server_name, path),
                 want,
                 "{}",
                 String::from_utf8_lossy(raw)

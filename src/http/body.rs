@@ -3,7 +3,7 @@
 //! [`BodyDecoder`] is the pure part: it turns wire bytes into body data, enforcing
 //! `limit_request_body` (413) and chunked syntax (400). [`BodyReader`] drives it over the
 //! connection: bytes already buffered after the head first, then socket reads (each bounded by
-//! `timeout`), sending `100 Continue` before the first read when the client asked for it. The
+//! `timeout`), sending `100 Continue` first when the client asked for it. The
 //! static file handler only [`BodyReader::discard`]s (as Apache does); the proxy will stream
 //! with [`BodyReader::next_chunk`].
 
@@ -279,7 +279,8 @@ const SPILL_SIZE: usize = 16 * 1024;
 
 impl<'a, 's> BodyReader<'a, 's> {
     /// `buffered` = bytes after the head already read; `spill` = scratch for socket reads;
-    /// `send_continue` = answer `100 Continue` before the first socket read.
+    /// `send_continue` = answer `100 Continue` when the body is first read, even if it is
+    /// already buffered (Apache does not look before it sends the 100).
     pub fn new(
         decoder: BodyDecoder,
         buffered: &'a [u8],
@@ -306,6 +307,12 @@ impl<'a, 's> BodyReader<'a, 's> {
 
     /// The next piece of body data, or `None` at the end of the body.
     pub fn next_chunk(&mut self) -> Result<Option<&[u8]>, BodyError> {
+        if self.send_continue {
+            self.send_continue = false;
+            self.io
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .map_err(BodyError::Io)?;
+        }
         loop {
             if self.decoder.is_done() {
                 return Ok(None);
@@ -346,12 +353,6 @@ impl<'a, 's> BodyReader<'a, 's> {
     }
 
     fn fill(&mut self) -> Result<(), BodyError> {
-        if self.send_continue {
-            self.send_continue = false;
-            self.io
-                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                .map_err(BodyError::Io)?;
-        }
         match self.io.read(&mut self.spill[..], self.timeout) {
             Ok(ReadResult::Data(n)) => {
                 self.spill_range = 0..n;

@@ -12,18 +12,27 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Instant, SystemTime};
 
 use crate::handlers::client::Client;
+use crate::handlers::range::RangeLimits;
 use crate::handlers::{self, Reply, RequestClock, RequestEnv};
+use crate::http::answer::{
+    self, BodyFailure, in_memory_response, reads_body_first, refusal_is_head_only,
+};
 use crate::http::body::{BodyDecoder, BodyError, BodyFraming, BodyReader};
 use crate::http::error::HttpError;
+use crate::http::framing;
 use crate::http::io::{ConnIo, ReadResult};
-use crate::http::keepalive::{self, DROP_STATUSES, KeepAlive, KeepAliveInput};
+use crate::http::keepalive::{DROP_STATUSES, KeepAlive, KeepAliveInput};
 use crate::http::parse::{HeadScanner, HeaderSlots, Scan, parse_request};
-use crate::http::request::{Method, Request, Version};
+use crate::http::request::{Expectation, Method, Request, Version};
 use crate::http::response::{CommonHeaders, ErrorContext, Response};
 use crate::http::scratch::{self, InBuf, Scratch, Work};
-use crate::http::send;
+use crate::http::send::{self, BodyMeta};
 use crate::http::{ConnEnd, ConnObserver, Phase, Site};
-use crate::logging::access::{ConnStatus, LogRecord};
+use crate::logging::access::{self, ConnStatus};
+use crate::logging::buffer;
+
+#[path = "conn_log.rs"]
+mod conn_log;
 
 /// Serve one connection to completion (keep-alive loop included). Blocking I/O; the stream is
 /// in blocking mode; SO_RCVTIMEO/SO_SNDTIMEO implement `timeout` and `keep_alive_timeout`
@@ -100,20 +109,34 @@ struct Outcome<'r> {
     started: Instant,
 }
 
-/// The first value of header `name` (lower case) in a raw head, for error pages about heads
-/// that did not parse.
-fn raw_header<'h>(head: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
-    head.split(|&b| b == b'\n').skip(1).find_map(|line| {
-        let colon = line.iter().position(|&b| b == b':')?;
-        line[..colon]
-            .eq_ignore_ascii_case(name)
-            .then(|| line[colon + 1..].trim_ascii())
-    })
+/// What reading the request body left behind.
+#[derive(Default)]
+struct BodyRead {
+    /// Bytes of the read buffer after the head that belonged to the body.
+    buffered_consumed: usize,
+    /// Bytes read past the body (the next request), in `Work::spill`.
+    spill_leftover: std::ops::Range<usize>,
+    /// Body bytes on the wire (`%I`).
+    wire: u64,
+    /// A `100 Continue` was sent.
+    continued: bool,
+    /// The connection cannot be reused (body unread, or broken).
+    must_close: bool,
+    /// Reading the body failed: answer this status instead.
+    error: Option<u16>,
+    /// The client went away mid-body: nothing more to send.
+    aborted: Option<ConnEnd>,
 }
 
-/// The method token of a request line, for error pages about heads that did not parse.
-fn method_of(line: &[u8]) -> &str {
-    std::str::from_utf8(line.split(|&b| b == b' ').next().unwrap_or(b"")).unwrap_or("")
+/// A head refused before any handler ran.
+struct Refused<'r> {
+    /// The bytes received (for the Expect value of a 417 page).
+    head: &'r [u8],
+    line: &'r [u8],
+    err: HttpError,
+    bytes_in: u64,
+    /// Send nothing (a timeout before the request line was complete).
+    silent: bool,
 }
 
 impl<'a, 's> Conn<'a, 's> {
@@ -137,14 +160,19 @@ impl<'a, 's> Conn<'a, 's> {
                     obs.request_started(line);
                     let bytes_in = s.inbuf.len() as u64;
                     let head = s.inbuf.bytes();
+                    // Apache answers a timeout with 408 only once the request line is in;
+                    // before that it closes silently (logging it on a fresh connection).
+                    let silent = err.status == 408 && !scanner.has_request_line();
                     return self.fail(
                         &mut s.work,
-                        head,
-                        line,
-                        err,
-                        bytes_in,
+                        Refused {
+                            head,
+                            line,
+                            err,
+                            bytes_in,
+                            silent,
+                        },
                         clock,
-                        Instant::now(),
                         obs,
                     );
                 }
@@ -165,6 +193,8 @@ impl<'a, 's> Conn<'a, 's> {
     ) -> Result<usize, HeadEnd> {
         let limits = *self.site.limits();
         let max = limits.max_head_len();
+        // A keep-alive wait split to write buffered log lines: when the wait ends.
+        let mut idle_deadline: Option<Instant> = None;
         loop {
             if !inbuf.is_empty() {
                 match scanner.scan(inbuf.bytes(), &limits) {
@@ -184,11 +214,27 @@ impl<'a, 's> Conn<'a, 's> {
                 return Err(HeadEnd::Park);
             }
             let http = self.site.http();
-            let timeout = if started || self.requests == 0 {
-                http.timeout
-            } else {
+            let idle = !started && self.requests > 0;
+            let mut timeout = if idle {
                 http.keep_alive_timeout
+            } else {
+                http.timeout
             };
+            // The connection goes idle with access log lines buffered: write them if no
+            // request comes within a second.
+            let mut flush_wake = false;
+            if idle {
+                if let Some(deadline) = idle_deadline {
+                    timeout = deadline.saturating_duration_since(Instant::now());
+                } else if self.site.access_log().is_some_and(|l| l.is_buffered())
+                    && buffer::pending_since().is_some()
+                    && timeout > buffer::MAX_AGE
+                {
+                    idle_deadline = Some(Instant::now() + timeout);
+                    timeout = buffer::MAX_AGE;
+                    flush_wake = true;
+                }
+            }
             inbuf.make_room(max);
             match self.io.read(inbuf.spare(), timeout) {
                 Ok(ReadResult::Data(n)) => {
@@ -204,6 +250,7 @@ impl<'a, 's> Conn<'a, 's> {
                         "timed out reading the request",
                     )));
                 }
+                Ok(ReadResult::TimedOut) if flush_wake => access::flush_buffered(),
                 Ok(ReadResult::TimedOut) => return Err(HeadEnd::Idle),
                 Err(e) => return Err(HeadEnd::Io(e)),
             }
@@ -211,32 +258,37 @@ impl<'a, 's> Conn<'a, 's> {
     }
 
     /// Answers a request we cannot serve or trust (unreadable head, limits, 408) with Apache's
-    /// page and `Connection: close`, logs it, and closes.
-    #[allow(clippy::too_many_arguments)]
+    /// page and `Connection: close` (headers only for HEAD; nothing at all for a timeout before
+    /// the request line), logs it, and closes.
     fn fail(
         &mut self,
         work: &mut Work,
-        head: &[u8],
-        line: &[u8],
-        err: HttpError,
-        bytes_in: u64,
+        r: Refused<'_>,
         clock: RequestClock,
-        started: Instant,
         obs: &mut dyn ConnObserver,
     ) -> ConnEnd {
+        let started = Instant::now();
         let ctx = ErrorContext {
-            method: method_of(line),
-            location: None,
-            allow: None,
-            expect: raw_header(head, b"expect"),
-            recursive_error: None,
+            method: answer::method_of(r.line),
+            expect: answer::raw_header(r.head, b"expect"),
+            note: r.err.note,
+            ..ErrorContext::default()
         };
-        let response = Response::error(err.status, &ctx);
+        let response = Response::error(r.err.status, &ctx);
+        let head_only = refusal_is_head_only(r.line, &r.err);
         let common = CommonHeaders {
             date: work.dates.get(clock.secs),
             server_line: self.site.server_line(),
         };
-        response.serialize(&mut work.out, &common, KeepAlive::Close, false);
+        work.out.clear();
+        if !r.silent {
+            response.serialize(&mut work.out, &common, KeepAlive::Close, head_only);
+        }
+        let body_len = if r.silent || head_only {
+            0
+        } else {
+            response.body.len()
+        };
         obs.phase(Phase::Writing);
         let out_before = self.io.bytes_out;
         let written = self.io.write_all(&work.out);
@@ -244,32 +296,30 @@ impl<'a, 's> Conn<'a, 's> {
         work.paths.fs_path.clear();
         let outcome = Outcome {
             req: None,
-            request_line: line,
-            status: err.status,
-            body_bytes: if written.is_ok() {
-                response.body.len() as u64
-            } else {
-                0
-            },
-            bytes_in,
+            request_line: r.line,
+            status: r.err.status,
+            body_bytes: if written.is_ok() { body_len as u64 } else { 0 },
+            bytes_in: r.bytes_in,
             conn_status: if written.is_ok() {
                 ConnStatus::Close
             } else {
                 ConnStatus::Aborted
             },
-            head_end: work.out.len() - response.body.len(),
+            head_end: work.out.len() - body_len,
             clock,
             started,
         };
         let sent = self.io.bytes_out - out_before;
-        self.log(obs, work, &outcome, sent);
+        if !r.silent || self.requests == 0 {
+            self.log(obs, work, &outcome, sent);
+        }
         obs.request_finished(outcome.body_bytes, started.elapsed());
         if let Err(e) = written {
             return ConnEnd::Error(e);
         }
         obs.phase(Phase::Closing);
         self.io.close(!self.park, work.drain_buf());
-        if err.status == 408 {
+        if r.err.status == 408 {
             ConnEnd::ReadTimeout
         } else {
             ConnEnd::ServerClosed
@@ -291,109 +341,91 @@ impl<'a, 's> Conn<'a, 's> {
         let buf = inbuf.bytes();
         let line = scanner.request_line(buf);
         obs.request_started(line);
+        let mut unfolded = Vec::new();
         let mut slots = HeaderSlots::for_count(scanner.header_lines());
-        let req = match parse_request(&buf[..head_len], slots.as_mut_slice()) {
+        let head = &buf[..head_len];
+        let req = match parse_request(head, scanner, slots.as_mut_slice(), &mut unfolded) {
             Ok(req) => req,
             // A head we cannot parse gives no trustworthy framing: answer and close.
             Err(err) => {
-                let head = &buf[..head_len];
-                return Step::End(self.fail(
-                    work,
+                let refused = Refused {
                     head,
                     line,
                     err,
-                    head_len as u64,
-                    clock,
-                    started,
-                    obs,
-                ));
+                    bytes_in: head_len as u64,
+                    silent: false,
+                };
+                return Step::End(self.fail(work, refused, clock, obs));
             }
         };
-        let mut env = RequestEnv {
-            client: &mut self.client,
-            htaccess: &mut work.htaccess,
+        let http09 = req.version == Version::Http09;
+        // Apache marks the slot W as soon as the request is read, before the handler runs
+        // (so a status page shows its own slot as W).
+        obs.phase(Phase::Writing);
+        // Apache refuses an unknown expectation once the head is read (417), without running
+        // a handler or reading the body, and closes after the answer, though the answer's
+        // headers are those of a connection that stays open.
+        let refused_expect = req.expect == Expectation::Unsupported;
+        let mut reply = if refused_expect {
+            work.paths.url_path.clear();
+            work.paths.fs_path.clear();
+            Reply::error(417)
+        } else {
+            let mut env = RequestEnv {
+                client: &mut self.client,
+                htaccess: &mut work.htaccess,
+                board: obs.scoreboard(),
+            };
+            handlers::handle(
+                site,
+                &req,
+                &mut work.cache,
+                &mut work.paths,
+                clock,
+                &mut env,
+            )
         };
-        let mut reply = handlers::handle(
-            site,
-            &req,
-            &mut work.cache,
-            &mut work.paths,
-            clock,
-            &mut env,
-        );
         if matches!(reply, Reply::Trace) && req.body != BodyFraming::None {
             reply = Reply::error(413);
         }
 
-        // The request body: read and dropped (Apache's discard), unless the answer closes the
-        // connection anyway or the client still waits for a 100 we will not send.
-        let mut must_close = req.must_close;
-        let mut awaiting_continue = req.expect_continue && req.body != BodyFraming::None;
-        let (mut buffered_consumed, mut spill_leftover, mut body_wire) = (0, 0..0, 0);
-        if req.body != BodyFraming::None {
-            let status = reply.status();
-            if DROP_STATUSES.contains(&status) || (awaiting_continue && status >= 400) {
-                must_close = true;
-            } else {
-                match BodyDecoder::new(req.body, site.limits().body) {
-                    Err(e) => {
-                        reply = Reply::error(e.status());
-                        must_close = true;
-                    }
-                    Ok(dec) => {
-                        let send_continue = req.expect_continue && req.version == Version::Http11;
-                        let timeout = site.http().timeout;
-                        let rest = &buf[head_len..];
-                        let mut rd = BodyReader::new(
-                            dec,
-                            rest,
-                            &mut work.spill,
-                            &mut self.io,
-                            timeout,
-                            send_continue,
-                        );
-                        let result = rd.discard();
-                        let left = rd.finish();
-                        body_wire = left.wire;
-                        match result {
-                            Ok(()) => {
-                                awaiting_continue = false;
-                                buffered_consumed = left.buffered_consumed;
-                                spill_leftover = left.spill;
-                            }
-                            Err(e @ (BodyError::Closed | BodyError::Io(_))) => {
-                                work.out.clear();
-                                let outcome = Outcome {
-                                    req: Some(&req),
-                                    request_line: line,
-                                    status: 400,
-                                    body_bytes: 0,
-                                    bytes_in: head_len as u64 + body_wire,
-                                    conn_status: ConnStatus::Aborted,
-                                    head_end: 0,
-                                    clock,
-                                    started,
-                                };
-                                self.log(obs, work, &outcome, 0);
-                                obs.request_finished(0, started.elapsed());
-                                return Step::End(match e {
-                                    BodyError::Io(e) => ConnEnd::Error(e),
-                                    _ => ConnEnd::ClientClosed,
-                                });
-                            }
-                            Err(e) => {
-                                reply = Reply::error(e.status());
-                                must_close = true;
-                            }
-                        }
-                    }
-                }
-            }
+        let body = if req.body == BodyFraming::None || refused_expect {
+            BodyRead::default()
+        } else {
+            self.read_body(&req, &reply, &buf[head_len..], &mut work.spill)
+        };
+        if let Some(end) = body.aborted {
+            work.out.clear();
+            let outcome = Outcome {
+                req: Some(&req),
+                request_line: line,
+                status: 400,
+                body_bytes: 0,
+                bytes_in: head_len as u64 + body.wire,
+                conn_status: ConnStatus::Aborted,
+                head_end: 0,
+                clock,
+                started,
+            };
+            self.log(obs, work, &outcome, 0);
+            obs.request_finished(0, started.elapsed());
+            return Step::End(end);
         }
+        let failure = body.error.map(|status| BodyFailure::new(status, &reply));
+        if let Some(status) = body.error {
+            reply = Reply::error(status);
+        }
+        let no_length = failure.is_some_and(|f| f.no_length);
 
         let status = reply.status();
         let http = site.http();
-        let ka = keepalive::decide(&KeepAliveInput {
+        // An `Expect: 100-continue` not answered with a 100 (HTTP/1.0, no body, body left
+        // unread) keeps Apache from reusing the connection.
+        let awaiting_continue = req.expect == Expectation::Continue && !body.continued;
+        let head_only = req.method == Method::Head;
+        let (has_length, twice) = framing::length_of(&reply);
+        let has_length = has_length && !no_length;
+        let ka_input = KeepAliveInput {
             enabled: http.keep_alive,
             timeout: http.keep_alive_timeout,
             max_requests: http.max_keep_alive_requests,
@@ -402,55 +434,82 @@ impl<'a, 's> Conn<'a, 's> {
             client_close: req.connection.close,
             client_keep_alive: req.connection.keep_alive,
             status,
-            length_known: true,
+            // Derived by framing::decide.
+            length_known: has_length,
             awaiting_continue,
-            must_close,
+            must_close: req.must_close || body.must_close || http09,
             stopping: obs.stopping(),
-        });
-        if ka.persists() {
-            self.kept_alive += 1;
-        }
+        };
+        let framed = framing::decide(&ka_input, has_length, head_only, twice);
+        let ka = framed.ka;
+        let persists = ka.persists() && !refused_expect;
+        self.kept_alive += framed.keepalives_used;
 
-        obs.phase(Phase::Writing);
         let out_before = self.io.bytes_out;
         let common = CommonHeaders {
             date: work.dates.get(clock.secs),
             server_line: site.server_line(),
         };
-        let head_only = req.method == Method::Head;
-        let (written, head_end) = match &reply {
+        work.out.clear();
+        let (written, head_end) = match reply {
             Reply::File(f) => {
-                send::file_head(&mut work.out, &common, f, f.content_type(site), ka);
-                let head_end = work.out.len();
-                let written = if head_only || f.status == 304 {
-                    self.io.write_all(&work.out).map(|()| 0)
-                } else {
-                    send::send_file(
-                        &mut self.io,
-                        &work.out,
-                        f.file,
-                        site.send_policy(),
-                        &mut work.io_buf,
-                    )
-                    .map(|()| f.file.len())
+                let meta = BodyMeta {
+                    content_type: f.content_type(site),
+                    accept_ranges: RangeLimits::with_max_ranges(http.max_ranges).accept_ranges(),
+                    boundary: site.multipart_boundary(),
                 };
+                // HTTP/0.9: the body alone.
+                if !http09 {
+                    send::file_head(&mut work.out, &common, &f, &meta, framed, head_only);
+                }
+                let head_end = work.out.len();
+                let written = send::send_file_reply(
+                    &mut self.io,
+                    &work.out,
+                    &f,
+                    &meta,
+                    framed,
+                    head_only,
+                    site.send_policy(),
+                    &mut work.io_buf,
+                );
                 (written, head_end)
             }
+            Reply::Page(p) => {
+                let boundary = site.multipart_boundary();
+                let (body_len, mut head_end) =
+                    send::page_response(&mut work.out, &common, &p, boundary, framed, head_only);
+                if http09 {
+                    work.out.drain(..head_end);
+                    head_end = 0;
+                }
+                (self.io.write_all(&work.out).map(|()| body_len), head_end)
+            }
             other => {
-                let response = in_memory_response(site, &req, other);
-                response.serialize(&mut work.out, &common, ka, head_only);
+                let mut response = in_memory_response(site, &req, other, failure);
+                response.framing = framing::response_framing(framed.delimit);
+                if http09 {
+                    response.push_body(&mut work.out);
+                } else {
+                    response.serialize(&mut work.out, &common, ka, head_only);
+                }
                 let body_len = if head_only { 0 } else { response.body.len() };
-                let head_end = work.out.len() - body_len;
+                let head_end = match http09 {
+                    true => 0,
+                    false => framing::head_length(&work.out),
+                };
                 (
                     self.io.write_all(&work.out).map(|()| body_len as u64),
                     head_end,
                 )
             }
         };
-        let conn_status = match (&written, ka) {
+        // Apache's %X: `+` only while keep-alive requests remain after this one.
+        let max = http.max_keep_alive_requests;
+        let conn_status = match (&written, persists) {
             (Err(_), _) => ConnStatus::Aborted,
-            (Ok(_), KeepAlive::Close) => ConnStatus::Close,
-            (Ok(_), KeepAlive::Persist { .. }) => ConnStatus::KeepAlive,
+            (Ok(_), true) if max == 0 || max > self.kept_alive => ConnStatus::KeepAlive,
+            (Ok(_), _) => ConnStatus::Close,
         };
         let body_bytes = *written.as_ref().unwrap_or(&0);
         let outcome = Outcome {
@@ -458,7 +517,7 @@ impl<'a, 's> Conn<'a, 's> {
             request_line: line,
             status,
             body_bytes,
-            bytes_in: head_len as u64 + body_wire,
+            bytes_in: head_len as u64 + body.wire,
             conn_status,
             head_end,
             clock,
@@ -469,14 +528,14 @@ impl<'a, 's> Conn<'a, 's> {
         obs.request_finished(body_bytes, started.elapsed());
         self.requests += 1;
 
-        inbuf.consume(head_len + buffered_consumed);
-        if !spill_leftover.is_empty() {
-            inbuf.append(&work.spill[spill_leftover]);
+        inbuf.consume(head_len + body.buffered_consumed);
+        if !body.spill_leftover.is_empty() {
+            inbuf.append(&work.spill[body.spill_leftover]);
         }
         if let Err(e) = written {
             return Step::End(ConnEnd::Error(e));
         }
-        if ka.persists() {
+        if persists {
             return Step::Continue;
         }
         obs.phase(Phase::Closing);
@@ -484,114 +543,53 @@ impl<'a, 's> Conn<'a, 's> {
         Step::End(ConnEnd::ServerClosed)
     }
 
-    /// Formats and writes the access log line (if there is an access log).
-    fn log(
+    /// Reads and drops the request body (Apache's discard) before `reply` is sent. A refusal
+    /// made before the handler leaves it unread when the connection closes anyway or the client
+    /// waits for a 100 (which is then never sent).
+    /// `rest` = the bytes read after the head.
+    fn read_body(
         &mut self,
-        obs: &mut dyn ConnObserver,
-        work: &mut Work,
-        o: &Outcome<'_>,
-        bytes_out: u64,
-    ) {
-        let Some(log) = self.site.access_log() else {
-            return;
-        };
-        obs.phase(Phase::Logging);
-        let pid = if log.format().uses_pid() {
-            *self.pid.get_or_insert_with(std::process::id)
-        } else {
-            0
-        };
-        let req = o.req;
-        let paths = &work.paths;
-        let remote_host = self.client.log_name(self.site.http().hostname_lookups);
-        let record = LogRecord {
-            peer: self.peer,
-            local: self.local,
-            remote_host,
-            request_line: o.request_line,
-            method: req.map_or(b"", |r| r.method_str.as_bytes()),
-            url_path: match (paths.url_path.is_empty(), req) {
-                (false, _) => &paths.url_path,
-                (true, Some(r)) => r.path.as_bytes(),
-                (true, None) => b"",
-            },
-            query: req.and_then(|r| r.query).map(str::as_bytes),
-            protocol: req.map_or(b"", |r| r.version.as_str().as_bytes()),
-            request_headers: req.map_or(&[], |r| r.headers),
-            response_head: &work.out[..o.head_end],
-            status: o.status,
-            body_bytes: o.body_bytes,
-            bytes_in: o.bytes_in,
-            bytes_out,
-            request_micros: o.clock.micros,
-            utc_offset: work.tz.get(o.clock.secs),
-            duration: o.started.elapsed(),
-            keepalives: self.kept_alive.saturating_sub(1),
-            conn_status: o.conn_status,
-            server_name: self.site.server_name(),
-            host: req.and_then(|r| r.host),
-            pid,
-            filename: &paths.fs_path,
-        };
-        work.log_line.clear();
-        log.format().format(&record, &mut work.log_line);
-        if let Err(e) = log.write_line(&work.log_line) {
-            log::warn!("could not write the access log: {e}");
+        req: &Request<'_, '_>,
+        reply: &Reply<'_>,
+        rest: &[u8],
+        spill: &mut Vec<u8>,
+    ) -> BodyRead {
+        let mut out = BodyRead::default();
+        let wants_continue = req.expect == Expectation::Continue;
+        let handler_answer = reads_body_first(reply);
+        if !handler_answer && (DROP_STATUSES.contains(&reply.status()) || wants_continue) {
+            out.must_close = true;
+            return out;
         }
-    }
-}
-
-/// OPTIONS, TRACE and error replies.
-fn in_memory_response(site: &Site, req: &Request<'_, '_>, reply: &Reply<'_>) -> Response {
-    match reply {
-        Reply::Options => Response::new(200).with_header("Allow", site.allow()),
-        Reply::Trace => {
-            // Apache's ap_send_http_trace: the request line and headers as received.
-            let mut body = Vec::with_capacity(req.head_len);
-            body.extend_from_slice(req.request_line);
-            body.extend_from_slice(b"\r\n");
-            for h in req.headers {
-                body.extend_from_slice(h.name.as_bytes());
-                body.extend_from_slice(b": ");
-                body.extend_from_slice(h.value);
-                body.extend_from_slice(b"\r\n");
+        let dec = match BodyDecoder::new(req.body, self.site.limits().body) {
+            Ok(dec) => dec,
+            Err(e) => {
+                out.error = Some(e.status());
+                out.must_close = true;
+                return out;
             }
-            body.extend_from_slice(b"\r\n");
-            let mut r = Response::new(200);
-            r.content_type = Some("message/http".to_string());
-            r.body = body;
-            r
+        };
+        let send_continue = wants_continue && req.version == Version::Http11;
+        let timeout = self.site.http().timeout;
+        let mut rd = BodyReader::new(dec, rest, spill, &mut self.io, timeout, send_continue);
+        let result = rd.discard();
+        let left = rd.finish();
+        out.wire = left.wire;
+        // The 100 goes out before the first read, so any outcome but a failed write means
+        // it was sent.
+        out.continued = send_continue && !matches!(result, Err(BodyError::Io(_)));
+        match result {
+            Ok(()) => {
+                out.buffered_consumed = left.buffered_consumed;
+                out.spill_leftover = left.spill;
+            }
+            Err(BodyError::Io(e)) => out.aborted = Some(ConnEnd::Error(e)),
+            Err(BodyError::Closed) => out.aborted = Some(ConnEnd::ClientClosed),
+            Err(e) => {
+                out.error = Some(e.status());
+                out.must_close = true;
+            }
         }
-        Reply::Error { status, location } => {
-            let ctx = ErrorContext {
-                method: req.method_str,
-                location: location.as_deref(),
-                allow: Some(site.allow()),
-                expect: None,
-                recursive_error: None,
-            };
-            Response::error(*status, &ctx)
-        }
-        Reply::ErrorRecursive { status, recursive } => {
-            let ctx = ErrorContext {
-                method: req.method_str,
-                location: None,
-                allow: Some(site.allow()),
-                expect: None,
-                recursive_error: Some(*recursive),
-            };
-            Response::error(*status, &ctx)
-        }
-        Reply::ErrorText { status, text } => {
-            let ctx = ErrorContext {
-                method: req.method_str,
-                allow: Some(site.allow()),
-                ..ErrorContext::default()
-            };
-            let mut r = Response::error(*status, &ctx);
-            r.body = text.as_bytes().to_vec();
-            r
-        }
-        Reply::File(_) => unreachable!("files are sent by send.rs"),
+        out
     }
 }

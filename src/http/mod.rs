@@ -5,23 +5,32 @@
 //! [`ConnObserver`] (the scoreboard slot). Everything under here is blocking I/O on
 //! one socket; nothing here knows about processes, signals or the scoreboard's layout.
 
+pub mod answer;
 pub mod body;
 pub mod burst;
 pub mod conn;
 pub mod date;
 pub mod error;
 pub mod escape;
+pub mod fields;
+pub mod framing;
 pub mod io;
 pub mod keepalive;
 pub mod parse;
 pub mod request;
+pub mod request_line;
 pub mod response;
 pub mod scratch;
 pub mod send;
 pub mod site;
+pub mod strftime;
 
 #[cfg(test)]
+mod conn_protocol_tests;
+#[cfg(test)]
 mod conn_tests;
+#[cfg(test)]
+mod range_conn_tests;
 #[cfg(test)]
 pub(crate) mod test_support;
 
@@ -78,4 +87,9 @@ pub trait ConnObserver {
     /// connections): the next response carries `Connection: close` and the connection ends
     /// after it.
     fn stopping(&self) -> bool;
+    /// The scoreboard, for handlers that report on it (`server-status`); `None` where there
+    /// is none (unit tests).
+    fn scoreboard(&self) -> Option<&crate::scoreboard::Scoreboard> {
+        None
+    }
 }

@@ -1,41 +1,46 @@
 //! Request head parsing: bytes in, `Partial` / a validated [`Request`] / an [`HttpError`] out.
 //!
 //! Pure: never touches a socket, never allocates on the common path (the header array lives on
-//! the caller's stack; see [`HeaderSlots`]). Two stages:
+//! the caller's stack; see [`HeaderSlots`]). Two stages, both following Apache 2.4's default
+//! `HttpProtocolOptions Strict Allow0.9`:
 //!
-//! 1. [`HeadScanner`] walks the bytes line by line, incrementally across reads, applying
-//!    Apache's per-line limits as soon as a line is too long (so an endless line is refused
-//!    after `limit_request_line` bytes, not buffered): request line > `limit_request_line` ->
-//!    414, a header line > `limit_request_field_size` -> 400, more than `limit_request_fields`
-//!    header lines -> 400. It reports the head length once the empty line arrives.
-//! 2. [`parse_request`] runs httparse over the complete head and applies HTTP semantics:
-//!    version (1.0/1.1, other `HTTP/x.y` -> 505, none -> 400), method class, target form,
-//!    Host, Connection, Content-Length / Transfer-Encoding framing, Expect.
+//! 1. [`HeadScanner`] walks the bytes line by line, incrementally across reads, and refuses a
+//!    head as soon as a line breaks a rule, before the rest arrives: every line must end in
+//!    CRLF; a line may be one byte longer than its limit (Apache's line buffer holds the limit
+//!    plus CRLF; a request line over `limit_request_line + 1` -> 414, a header line over
+//!    `limit_request_field_size + 1` -> 400); at most 10 empty lines before the request line;
+//!    the request line is parsed as soon as it is complete (`request_line.rs`), so a malformed
+//!    one is answered at once and an HTTP/0.9 one (no protocol) ends the head right there; more
+//!    than `limit_request_fields` header fields -> 400; obs-fold continuation lines are joined
+//!    to their field (Apache folds them), whose folded length must stay under the field limit.
+//! 2. [`parse_request`] parses the header fields with httparse and applies HTTP semantics:
+//!    target form, Host, Connection, Content-Length / Transfer-Encoding framing, Expect.
 //!
 //! [`parse`] chains both for callers (and tests) that hold the whole buffer.
 
-use std::mem::MaybeUninit;
-
 use crate::config::HttpConfig;
 use crate::http::body::BodyFraming;
-use crate::http::error::HttpError;
-use crate::http::request::{ConnectionTokens, Method, Request, TargetForm, Version};
+use crate::http::error::{HttpError, NOTE_FIELD_TOO_LONG, NOTE_TOO_MANY_FIELDS};
+use crate::http::fields::{scan_fields, valid_host};
+use crate::http::request::{Method, Request, TargetForm, Version};
+use crate::http::request_line::{RequestLine, parse_request_line};
 
-/// Header slots kept on the stack; heads with more header lines use a heap array.
+/// Header slots kept on the stack; heads with more header fields use a heap array.
 pub const STACK_HEADERS: usize = 100;
-/// Leading empty lines tolerated before the request line (RFC 9112 §2.2 says "at least one").
-const MAX_BLANK_LINES: usize = 100;
+/// Empty lines tolerated before the request line (Apache's `DEFAULT_LIMIT_BLANK_LINES`).
+const MAX_BLANK_LINES: usize = 10;
 /// Bound on a whole head when `limit_request_fields` is 0 (unlimited).
 const UNLIMITED_FIELDS_HEAD_CAP: usize = 1 << 20;
 
 /// Apache's request limits (`LimitRequest*`), copied out of the config once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// LimitRequestLine: longest request line, without its line end.
+    /// LimitRequestLine: longest request line, without its line end (Apache takes one more).
     pub request_line: usize,
-    /// LimitRequestFields: most header lines; 0 = unlimited.
+    /// LimitRequestFields: most header fields; 0 = unlimited.
     pub fields: usize,
-    /// LimitRequestFieldSize: longest header line, without its line end.
+    /// LimitRequestFieldSize: longest header line, without its line end (Apache takes one
+    /// more).
     pub field_size: usize,
     /// LimitRequestBody: largest body; 0 = unlimited.
     pub body: u64,
@@ -52,12 +57,14 @@ impl Limits {
     }
 
     /// The largest head the per-line limits allow: the read buffer never grows beyond this.
+    /// (Continuation lines padded with whitespace could make a head longer than this; such a
+    /// head is refused with 400 where Apache, which does not keep the raw lines, would read on.)
     pub fn max_head_len(&self) -> usize {
-        let line = self.request_line + 2 + MAX_BLANK_LINES * 2 + 2;
+        let line = self.request_line + 3 + MAX_BLANK_LINES * 2 + 2;
         if self.fields == 0 {
             line.saturating_add(UNLIMITED_FIELDS_HEAD_CAP)
         } else {
-            line.saturating_add(self.fields.saturating_mul(self.field_size + 2))
+            line.saturating_add(self.fields.saturating_mul(self.field_size + 3))
         }
     }
 }
@@ -67,8 +74,32 @@ impl Limits {
 pub enum Scan {
     /// More bytes are needed.
     Incomplete,
-    /// The head ends after `head_len` bytes (its empty line included).
+    /// The head ends after `head_len` bytes (its empty line included; for HTTP/0.9, the
+    /// request line's CRLF).
     Complete { head_len: usize },
+}
+
+/// SP or HT (`OWS`).
+fn is_ows(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+fn trim_ows_end(mut s: &[u8]) -> &[u8] {
+    while let [rest @ .., last] = s
+        && is_ows(*last)
+    {
+        s = rest;
+    }
+    s
+}
+
+fn trim_ows(mut s: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = s
+        && is_ows(*first)
+    {
+        s = rest;
+    }
+    trim_ows_end(s)
 }
 
 /// Incremental, limit-enforcing search for the end of a request head. Keep one per request
@@ -78,9 +109,17 @@ pub struct HeadScanner {
     pos: usize,
     line_start: usize,
     blank_lines: usize,
-    /// Start and end (exclusive, line end stripped) of the request line once seen.
+    /// Start and end (exclusive, CRLF stripped) of the request line once seen.
     request_line: Option<(usize, usize)>,
-    header_lines: usize,
+    /// The request line's parts, once seen.
+    parsed: Option<RequestLine>,
+    /// Header fields seen so far (continuation lines not counted).
+    fields: usize,
+    /// Length of the current field as Apache stores it: trailing whitespace dropped, each
+    /// continuation joined with one space.
+    field_len: usize,
+    /// A continuation line was seen: the head must be unfolded before httparse reads it.
+    folded: bool,
 }
 
 impl HeadScanner {
@@ -98,51 +137,101 @@ impl HeadScanner {
                     .map(|()| Scan::Incomplete);
             };
             let nl = self.pos + off;
-            let end = if nl > self.line_start && buf[nl - 1] == b'\r' {
-                nl - 1
-            } else {
-                nl
-            };
-            let len = end - self.line_start;
             self.pos = nl + 1;
-            if self.request_line.is_none() {
-                if len == 0 {
-                    self.blank_lines += 1;
-                    if self.blank_lines > MAX_BLANK_LINES {
-                        return Err(HttpError::bad_request(
-                            "too many empty lines before the request",
-                        ));
-                    }
-                } else if len > limits.request_line {
-                    return Err(HttpError::new(414, "request line too long"));
-                } else {
-                    self.request_line = Some((self.line_start, end));
-                }
-            } else if len == 0 {
-                return Ok(Scan::Complete { head_len: nl + 1 });
-            } else {
-                if len > limits.field_size {
-                    return Err(HttpError::bad_request("request header field too long"));
-                }
-                self.header_lines += 1;
-                if limits.fields != 0 && self.header_lines > limits.fields {
-                    return Err(HttpError::bad_request("too many request header fields"));
-                }
-            }
+            let start = self.line_start;
             self.line_start = nl + 1;
+            let crlf = nl > start && buf[nl - 1] == b'\r';
+            let end = if crlf { nl - 1 } else { nl };
+            if let Some(done) = self.line(buf, start, end, crlf, limits)? {
+                return Ok(done);
+            }
         }
         Ok(Scan::Incomplete)
     }
 
-    /// An unfinished line may already be over its limit (+1 allows for a pending CR).
+    /// One complete line, `buf[start..end]`, its line end after it.
+    fn line(
+        &mut self,
+        buf: &[u8],
+        start: usize,
+        end: usize,
+        crlf: bool,
+        limits: &Limits,
+    ) -> Result<Option<Scan>, HttpError> {
+        let len = end - start;
+        let head_end = end + if crlf { 2 } else { 1 };
+        if self.request_line.is_none() {
+            if len > limits.request_line + 1 {
+                return Err(HttpError::new(414, "request line too long"));
+            }
+            if !crlf {
+                return Err(HttpError::bad_request("request line not ending in CRLF"));
+            }
+            if len == 0 {
+                self.blank_lines += 1;
+                if self.blank_lines > MAX_BLANK_LINES {
+                    return Err(HttpError::bad_request(
+                        "too many empty lines before the request",
+                    ));
+                }
+                return Ok(None);
+            }
+            self.request_line = Some((start, end));
+            let parsed = parse_request_line(&buf[start..end])?;
+            let http09 = parsed.version == Version::Http09;
+            self.parsed = Some(parsed);
+            return Ok(http09.then_some(Scan::Complete { head_len: head_end }));
+        }
+        if len > limits.field_size + 1 {
+            return Err(HttpError::bad_request("request header field too long")
+                .with_note(NOTE_FIELD_TOO_LONG));
+        }
+        if !crlf {
+            return Err(HttpError::bad_request("header line not ending in CRLF"));
+        }
+        let line = &buf[start..end];
+        match line.first() {
+            None => return Ok(Some(Scan::Complete { head_len: head_end })),
+            Some(&b) if is_ows(b) => {
+                if self.fields == 0 {
+                    return Err(HttpError::bad_request(
+                        "continuation line before the first header field",
+                    ));
+                }
+                let content = trim_ows(line);
+                if content.is_empty() {
+                    return Err(HttpError::bad_request("empty continuation line"));
+                }
+                self.field_len += 1 + content.len();
+                if self.field_len + 1 >= limits.field_size {
+                    return Err(HttpError::bad_request("folded header field too long")
+                        .with_note(NOTE_FIELD_TOO_LONG));
+                }
+                self.folded = true;
+            }
+            Some(_) => {
+                self.fields += 1;
+                if limits.fields != 0 && self.fields > limits.fields {
+                    return Err(HttpError::bad_request("too many request header fields")
+                        .with_note(NOTE_TOO_MANY_FIELDS));
+                }
+                self.field_len = trim_ows_end(line).len();
+            }
+        }
+        Ok(None)
+    }
+
+    /// An unfinished line may already be over its limit (+2: the extra byte Apache allows and
+    /// a pending CR).
     fn check_open_line(&self, buf_len: usize, limits: &Limits) -> Result<(), HttpError> {
         let open = buf_len - self.line_start;
         if self.request_line.is_none() {
-            if open > limits.request_line + 1 {
+            if open > limits.request_line + 2 {
                 return Err(HttpError::new(414, "request line too long"));
             }
-        } else if open > limits.field_size + 1 {
-            return Err(HttpError::bad_request("request header field too long"));
+        } else if open > limits.field_size + 2 {
+            return Err(HttpError::bad_request("request header field too long")
+                .with_note(NOTE_FIELD_TOO_LONG));
         }
         Ok(())
     }
@@ -163,9 +252,15 @@ impl HeadScanner {
         }
     }
 
-    /// Header lines seen so far (the size the header array must have).
+    /// Whether the whole request line has arrived (a timeout before it is not answered; a
+    /// refused one counts as arrived).
+    pub fn has_request_line(&self) -> bool {
+        self.request_line.is_some()
+    }
+
+    /// Header fields seen so far (the size the header array must have).
     pub fn header_lines(&self) -> usize {
-        self.header_lines
+        self.fields
     }
 }
 
@@ -173,21 +268,21 @@ impl HeadScanner {
 /// The size difference is the point: the common case must not allocate.
 #[allow(clippy::large_enum_variant)]
 pub enum HeaderSlots<'b> {
-    Stack([MaybeUninit<httparse::Header<'b>>; STACK_HEADERS]),
-    Heap(Vec<MaybeUninit<httparse::Header<'b>>>),
+    Stack([httparse::Header<'b>; STACK_HEADERS]),
+    Heap(Vec<httparse::Header<'b>>),
 }
 
 impl<'b> HeaderSlots<'b> {
     /// Room for `count` headers (the scanner's [`HeadScanner::header_lines`]).
     pub fn for_count(count: usize) -> HeaderSlots<'b> {
         if count <= STACK_HEADERS {
-            HeaderSlots::Stack([const { MaybeUninit::uninit() }; STACK_HEADERS])
+            HeaderSlots::Stack([httparse::EMPTY_HEADER; STACK_HEADERS])
         } else {
-            HeaderSlots::Heap((0..count).map(|_| MaybeUninit::uninit()).collect())
+            HeaderSlots::Heap(vec![httparse::EMPTY_HEADER; count])
         }
     }
 
-    pub fn as_mut_slice(&mut self) -> &mut [MaybeUninit<httparse::Header<'b>>] {
+    pub fn as_mut_slice(&mut self) -> &mut [httparse::Header<'b>] {
         match self {
             HeaderSlots::Stack(a) => a,
             HeaderSlots::Heap(v) => v,
@@ -195,37 +290,122 @@ impl<'b> HeaderSlots<'b> {
     }
 }
 
-/// Parses a complete head (`head` = exactly the bytes up to and including the empty line).
+/// Writes `head` into `out` with every continuation line joined to its field: the field's
+/// trailing whitespace and the continuation's surrounding whitespace become one SP (what
+/// Apache stores, and so what TRACE echoes). `line_end` is where the request line ends.
+pub fn unfold(head: &[u8], line_end: usize, out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(&head[..line_end + 2]);
+    let mut rest = &head[line_end + 2..];
+    let mut open_field = false;
+    while let Some(i) = rest.windows(2).position(|w| w == b"\r\n") {
+        let line = &rest[..i];
+        rest = &rest[i + 2..];
+        match line.first() {
+            Some(&b) if is_ows(b) => {
+                out.push(b' ');
+                out.extend_from_slice(trim_ows(line));
+                continue;
+            }
+            _ if open_field => out.extend_from_slice(b"\r\n"),
+            _ => {}
+        }
+        if line.is_empty() {
+            out.extend_from_slice(b"\r\n");
+            break;
+        }
+        out.extend_from_slice(trim_ows_end(line));
+        open_field = true;
+    }
+}
+
+/// Appends `raw` with every byte >= 0x80 written as `%XX` (decoded back by the path resolver).
+fn escape_non_ascii(raw: &[u8], out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in raw {
+        if b < 0x80 {
+            out.push(b);
+        } else {
+            out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
+    }
+}
+
+/// Parses a complete head (`head` = exactly the bytes the scanner reported, from the request's
+/// first byte). `unfolded` is scratch space, used only when the head has continuation lines or
+/// the target bytes that are not UTF-8.
 pub fn parse_request<'h, 'b>(
     head: &'b [u8],
-    slots: &'h mut [MaybeUninit<httparse::Header<'b>>],
+    scanner: &HeadScanner,
+    slots: &'h mut [httparse::Header<'b>],
+    unfolded: &'b mut Vec<u8>,
 ) -> Result<Request<'h, 'b>, HttpError> {
-    let line = first_line(head);
-    let version = check_version(line)?;
-    let mut req = httparse::Request::new(&mut []);
-    match req.parse_with_uninit_headers(head, slots) {
-        Ok(httparse::Status::Complete(_)) => {}
-        Ok(httparse::Status::Partial) => {
-            return Err(HttpError::bad_request("incomplete request head"));
-        }
-        Err(httparse::Error::TooManyHeaders) => {
-            return Err(HttpError::bad_request("too many request header fields"));
-        }
-        Err(_) => return Err(HttpError::bad_request("malformed request head")),
+    let (Some((line_start, line_end)), Some(parts)) = (scanner.request_line, &scanner.parsed)
+    else {
+        return Err(HttpError::bad_request("incomplete request head"));
+    };
+    let line = &head[line_start..line_end];
+    let ascii = |r: std::ops::Range<usize>| {
+        // Method and protocol are tokens: ASCII, so UTF-8.
+        std::str::from_utf8(&line[r]).map_err(|_| HttpError::bad_request("invalid request line"))
+    };
+    let method_str = ascii(parts.method.clone())?;
+    let version = parts.version;
+    // The scratch buffer holds, when needed, the unfolded head and then the target with its
+    // non-ASCII bytes %-escaped (Apache takes raw bytes in a path; `Request` holds `&str`).
+    let unfold_head = scanner.folded && version != Version::Http09;
+    let raw_target = &line[parts.target.clone()];
+    let target_text = std::str::from_utf8(raw_target).ok();
+    unfolded.clear();
+    if unfold_head {
+        unfold(head, line_end, unfolded);
     }
-    let method_str = req.method.unwrap_or("");
-    let target = req.path.unwrap_or("");
-    let headers: &'h [httparse::Header<'b>] = req.headers;
+    let escaped_at = unfolded.len();
+    if target_text.is_none() {
+        escape_non_ascii(raw_target, unfolded);
+    }
+    let scratch: &'b Vec<u8> = unfolded;
+    let target = match target_text {
+        Some(t) => t,
+        None => std::str::from_utf8(&scratch[escaped_at..])
+            .map_err(|_| HttpError::bad_request("invalid request target"))?,
+    };
+    let headers: &'h [httparse::Header<'b>] = if version == Version::Http09 {
+        &[]
+    } else {
+        let src: &'b [u8] = if unfold_head {
+            &scratch[..escaped_at]
+        } else {
+            head
+        };
+        match httparse::parse_headers(&src[line_end + 2..], slots) {
+            Ok(httparse::Status::Complete((_, headers))) => headers,
+            Ok(httparse::Status::Partial) => {
+                return Err(HttpError::bad_request("incomplete request head"));
+            }
+            Err(httparse::Error::TooManyHeaders) => {
+                return Err(HttpError::bad_request("too many request header fields")
+                    .with_note(NOTE_TOO_MANY_FIELDS));
+            }
+            Err(_) => return Err(HttpError::bad_request("malformed request header field")),
+        }
+    };
     let method = Method::from_token(method_str.as_bytes());
     let (target_form, authority, path, query) = split_target(target, method)?;
     let fields = scan_fields(headers)?;
-    if version == Version::Http11 && fields.host_header.is_none() {
+    // An HTTP/1.1 request needs a Host header, and a host name from it or the target.
+    let host = authority.or(fields.host_header.filter(|h| !h.is_empty()));
+    if version == Version::Http11 && (fields.host_header.is_none() || host.is_none()) {
         return Err(HttpError::bad_request("HTTP/1.1 request without Host"));
     }
     let body = match (fields.chunked, fields.content_length) {
         (true, _) => BodyFraming::Chunked,
         (false, Some(0)) | (false, None) => BodyFraming::None,
         (false, Some(n)) => BodyFraming::Length(n),
+    };
+    let protocol = match version {
+        Version::Http09 => "HTTP/0.9",
+        _ => ascii(parts.protocol.clone())?,
     };
     Ok(Request {
         method,
@@ -235,12 +415,13 @@ pub fn parse_request<'h, 'b>(
         path,
         query,
         version,
+        protocol,
         request_line: line,
         headers,
-        host: authority.or(fields.host_header),
+        host,
         connection: fields.connection,
         body,
-        expect_continue: fields.expect_continue,
+        expect: fields.expect,
         must_close: fields.chunked && fields.content_length.is_some(),
         head_len: head.len(),
     })
@@ -254,12 +435,12 @@ pub enum Parsed<'h, 'b> {
 }
 
 /// Scans and parses `buf` in one go (a fresh scanner; the connection loop keeps its scanner
-/// across reads instead). `slots` must hold at least [`STACK_HEADERS`] entries or as many as
-/// `limits.fields`.
+/// across reads instead). `slots` must hold at least as many entries as the head has fields.
 pub fn parse<'h, 'b>(
     buf: &'b [u8],
     limits: &Limits,
-    slots: &'h mut [MaybeUninit<httparse::Header<'b>>],
+    slots: &'h mut [httparse::Header<'b>],
+    unfolded: &'b mut Vec<u8>,
 ) -> Result<Parsed<'h, 'b>, HttpError> {
     let mut scanner = HeadScanner::new();
     match scanner.scan(buf, limits)? {
@@ -268,194 +449,68 @@ pub fn parse<'h, 'b>(
             if scanner.header_lines() > slots.len() {
                 return Err(HttpError::bad_request("too many request header fields"));
             }
-            let req = parse_request(&buf[..head_len], slots)?;
+            let req = parse_request(&buf[..head_len], &scanner, slots, unfolded)?;
             Ok(Parsed::Complete(req, head_len))
         }
     }
 }
 
-/// The first non-empty line, without its line end.
-fn first_line(head: &[u8]) -> &[u8] {
-    let start = head
-        .iter()
-        .position(|&b| b != b'\r' && b != b'\n')
-        .unwrap_or(head.len());
-    let rest = &head[start..];
-    let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-    let line = &rest[..end];
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-/// Apache's protocol check, done before httparse (which only knows 1.0 and 1.1).
-fn check_version(line: &[u8]) -> Result<Version, HttpError> {
-    let spaces = line.iter().filter(|&&b| b == b' ').count();
-    if spaces < 2 {
-        return Err(HttpError::bad_request("HTTP/0.9 or malformed request line"));
-    }
-    let proto = &line[line.iter().rposition(|&b| b == b' ').map_or(0, |i| i + 1)..];
-    match proto {
-        b"HTTP/1.1" => Ok(Version::Http11),
-        b"HTTP/1.0" => Ok(Version::Http10),
-        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
-            if major.is_ascii_digit() && minor.is_ascii_digit() =>
-        {
-            Err(HttpError::new(505, "unsupported HTTP version"))
-        }
-        _ => Err(HttpError::bad_request("malformed protocol in request line")),
-    }
-}
-
 type TargetParts<'b> = (TargetForm, Option<&'b str>, &'b str, Option<&'b str>);
 
+/// Splits the request target the way Apache's `ap_parse_uri` (with `apr_uri_parse`) reads it:
+/// `*` (OPTIONS only); a path; an `http:`/`https:` URL, with or without an authority (an
+/// empty one names no host); for CONNECT only, `host:port`. An OPTIONS URL without a path
+/// means `*`. A fragment, user info, another scheme or a bad port is a 400.
 fn split_target(target: &str, method: Method) -> Result<TargetParts<'_>, HttpError> {
+    let bad = HttpError::bad_request;
+    if target.contains('#') {
+        return Err(bad("fragment in the request target"));
+    }
+    if method == Method::Connect {
+        let (name, port) = target.rsplit_once(':').unwrap_or((target, ""));
+        if name.is_empty() || port.is_empty() || name.contains('/') || !valid_host(target) {
+            return Err(bad("CONNECT target is not host:port"));
+        }
+        return Ok((TargetForm::Authority, Some(target), "/", None));
+    }
     if target == "*" {
         if method != Method::Options {
-            return Err(HttpError::bad_request(
-                "'*' target on a method other than OPTIONS",
-            ));
+            return Err(bad("'*' target on a method other than OPTIONS"));
         }
         return Ok((TargetForm::Asterisk, None, "*", None));
     }
     let (form, authority, rest) = if target.starts_with('/') {
         (TargetForm::Origin, None, target)
     } else {
-        let lower_scheme =
-            |s: &str| target.len() > s.len() && target[..s.len()].eq_ignore_ascii_case(s);
-        let after = if lower_scheme("http://") {
-            &target[7..]
-        } else if lower_scheme("https://") {
-            &target[8..]
-        } else {
-            return Err(HttpError::bad_request(
-                "request target is not a path or http URL",
-            ));
-        };
-        let end = after.find(['/', '?', '#']).unwrap_or(after.len());
-        if end == 0 {
-            return Err(HttpError::bad_request("absolute URL without a host"));
+        let (scheme, after) = target.split_once(':').unwrap_or(("", target));
+        if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+            return Err(bad("request target is not a path or http URL"));
         }
-        (TargetForm::Absolute, Some(&after[..end]), &after[end..])
+        let (authority, rest) = match after.strip_prefix("//") {
+            Some(a) => a.split_at(a.find(['/', '?']).unwrap_or(a.len())),
+            None => ("", after),
+        };
+        if authority.contains('@') {
+            return Err(bad("user info in the request target"));
+        }
+        if !valid_host(authority) {
+            return Err(bad("invalid host in the request target"));
+        }
+        if !rest.is_empty() && !rest.starts_with(['/', '?']) {
+            return Err(bad("URL path not starting with /"));
+        }
+        let authority = (!authority.is_empty()).then_some(authority);
+        (TargetForm::Absolute, authority, rest)
     };
-    let rest = rest.split('#').next().unwrap_or("");
     let (path, query) = match rest.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (rest, None),
     };
+    if path.is_empty() && method == Method::Options {
+        return Ok((TargetForm::Asterisk, authority, "*", None));
+    }
     let path = if path.is_empty() { "/" } else { path };
     Ok((form, authority, path, query))
-}
-
-#[derive(Default)]
-struct Fields<'b> {
-    host_header: Option<&'b str>,
-    connection: ConnectionTokens,
-    content_length: Option<u64>,
-    chunked: bool,
-    expect_continue: bool,
-}
-
-fn scan_fields<'b>(headers: &[httparse::Header<'b>]) -> Result<Fields<'b>, HttpError> {
-    let mut f = Fields::default();
-    let mut transfer_encoding: Option<&[u8]> = None;
-    for h in headers {
-        let name = h.name.as_bytes();
-        if name.eq_ignore_ascii_case(b"host") {
-            if f.host_header.is_some() {
-                return Err(HttpError::bad_request("more than one Host header"));
-            }
-            let host =
-                std::str::from_utf8(h.value).map_err(|_| HttpError::bad_request("invalid Host"))?;
-            if !valid_host(host) {
-                return Err(HttpError::bad_request("invalid Host"));
-            }
-            f.host_header = Some(host);
-        } else if name.eq_ignore_ascii_case(b"connection") {
-            for token in tokens(h.value) {
-                if token.eq_ignore_ascii_case(b"close") {
-                    f.connection.close = true;
-                } else if token.eq_ignore_ascii_case(b"keep-alive") {
-                    f.connection.keep_alive = true;
-                }
-            }
-        } else if name.eq_ignore_ascii_case(b"content-length") {
-            if f.content_length.is_some() {
-                return Err(HttpError::bad_request("more than one Content-Length"));
-            }
-            f.content_length = Some(parse_content_length(h.value)?);
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-            transfer_encoding = Some(h.value);
-        } else if name.eq_ignore_ascii_case(b"expect") && !h.value.is_empty() {
-            // Apache: any Expect but 100-continue is refused; 100-continue is remembered for
-            // every version (it blocks keep-alive until answered) but only HTTP/1.1 gets a 100.
-            if h.value.eq_ignore_ascii_case(b"100-continue") {
-                f.expect_continue = true;
-            } else {
-                return Err(HttpError::new(417, "unsupported Expect"));
-            }
-        }
-    }
-    if let Some(te) = transfer_encoding {
-        match tokens(te).last() {
-            Some(last) if last.eq_ignore_ascii_case(b"chunked") => f.chunked = true,
-            _ => {
-                return Err(HttpError::bad_request(
-                    "Transfer-Encoding not ending in chunked",
-                ));
-            }
-        }
-    }
-    Ok(f)
-}
-
-/// Comma-separated list elements, trimmed, empty ones skipped.
-pub fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|&b| b == b',')
-        .map(|t| t.trim_ascii())
-        .filter(|t| !t.is_empty())
-}
-
-fn parse_content_length(v: &[u8]) -> Result<u64, HttpError> {
-    let bad = HttpError::bad_request("invalid Content-Length");
-    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
-        return Err(bad);
-    }
-    v.iter()
-        .try_fold(0u64, |acc, &d| {
-            acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-        })
-        .ok_or(bad)
-}
-
-/// Apache's `fix_hostname` rules, simplified: empty, a bracketed IPv6 literal, or a name of
-/// letters, digits, `-`, `.`, `_`; either optionally followed by `:digits`.
-fn valid_host(host: &str) -> bool {
-    let b = host.as_bytes();
-    let (name, port) = if b.first() == Some(&b'[') {
-        let Some(close) = host.find(']') else {
-            return false;
-        };
-        let inner = &host[1..close];
-        if inner.is_empty()
-            || !inner
-                .bytes()
-                .all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
-        {
-            return false;
-        }
-        ("", &host[close + 1..])
-    } else {
-        match host.find(':') {
-            Some(i) => (&host[..i], &host[i..]),
-            None => (host, ""),
-        }
-    };
-    let name_ok = name
-        .bytes()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_'));
-    let port_ok =
-        port.is_empty() || (port.len() > 1 && port[1..].bytes().all(|c| c.is_ascii_digit()));
-    name_ok && port_ok
 }
 
 #[cfg(test)]

@@ -70,21 +70,14 @@ impl Method {
     }
 }
 
-/// The two HTTP versions served.
+/// How a request is served, by the protocol of its request line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
+    /// No protocol: no headers, the answer is the body alone, then the connection closes.
+    Http09,
     Http10,
+    /// `HTTP/1.1` and any later `HTTP/x.y` (Apache serves `HTTP/2.0` in a request line as 1.1).
     Http11,
-}
-
-impl Version {
-    /// The protocol string (`%H`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Version::Http10 => "HTTP/1.0",
-            Version::Http11 => "HTTP/1.1",
-        }
-    }
 }
 
 /// Tokens of the request's `Connection` header(s) that matter here.
@@ -96,6 +89,18 @@ pub struct ConnectionTokens {
     pub keep_alive: bool,
 }
 
+/// What the request's `Expect` header asks for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Expectation {
+    /// No `Expect` (or an empty one).
+    #[default]
+    None,
+    /// `100-continue` (any case): a `100 Continue` before the body is read (HTTP/1.1 only).
+    Continue,
+    /// Anything else: answered with 417, and the connection closes.
+    Unsupported,
+}
+
 /// The form of the request target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TargetForm {
@@ -103,8 +108,10 @@ pub enum TargetForm {
     Origin,
     /// `http://host/path?query`
     Absolute,
-    /// `*` (only meaningful for OPTIONS)
+    /// `*` (only meaningful for OPTIONS; also an OPTIONS URL without a path)
     Asterisk,
+    /// `host:port` (CONNECT only; refused with 405 as Apache does without a proxy)
+    Authority,
 }
 
 /// A complete, validated request head.
@@ -121,16 +128,19 @@ pub struct Request<'h, 'b> {
     /// The query without `?`, if the target had one.
     pub query: Option<&'b str>,
     pub version: Version,
+    /// The protocol as sent (`HTTP/2.0` stays `HTTP/2.0`; `HTTP/0.9` when there was none), for
+    /// `%H`.
+    pub protocol: &'b str,
     /// The first line, without the line end (for `%r`, the scoreboard and TRACE).
     pub request_line: &'b [u8],
     /// Every header, in order.
     pub headers: &'h [httparse::Header<'b>],
-    /// Host from an absolute-form target, else from the Host header (`host[:port]`).
+    /// Host from an absolute-form target, else from a non-empty Host header (`host[:port]`).
     pub host: Option<&'b str>,
     pub connection: ConnectionTokens,
     pub body: BodyFraming,
-    /// `Expect: 100-continue` was sent (a `100 Continue` is only sent to HTTP/1.1 clients).
-    pub expect_continue: bool,
+    /// The first non-empty `Expect` header's meaning.
+    pub expect: Expectation,
     /// The connection must close after this request (e.g. both Content-Length and
     /// Transfer-Encoding were sent: Apache drops C-L and closes).
     pub must_close: bool,

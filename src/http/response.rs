@@ -57,6 +57,21 @@ pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&buf[i..]);
 }
 
+/// Appends `n` in lower-case hex (a chunk size).
+fn push_hex(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 16];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b"0123456789abcdef"[(n & 15) as usize];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
 /// Clears `out` and writes `HTTP/1.1 <status> <reason>` (Apache answers 1.0 clients with 1.1).
 pub fn start_head(out: &mut Vec<u8>, status: u16) {
     out.clear();
@@ -92,6 +107,18 @@ impl CommonHeaders<'_> {
     }
 }
 
+/// How the end of an in-memory response's body is marked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// `Content-Length` (the usual case).
+    Length,
+    /// `Transfer-Encoding: chunked`, one chunk (Apache's TRACE to an HTTP/1.1 client).
+    Chunked,
+    /// Neither: the body ends when the connection closes (TRACE to HTTP/1.0; Apache's pages
+    /// for errors found while reading the request body).
+    UntilClose,
+}
+
 /// A small response held in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
@@ -101,6 +128,7 @@ pub struct Response {
     /// Content-Type value, if any.
     pub content_type: Option<String>,
     pub body: Vec<u8>,
+    pub framing: Framing,
 }
 
 /// Content-Type of Apache's generated pages.
@@ -113,6 +141,7 @@ impl Response {
             headers: Vec::new(),
             content_type: None,
             body: Vec::new(),
+            framing: Framing::Length,
         }
     }
 
@@ -142,6 +171,8 @@ impl Response {
     }
 
     /// Serializes head and (unless `head_only` or a 1xx/204/304) body into `out` (cleared).
+    /// A HEAD (`head_only`) gets no `Content-Length`: Apache generates no body for it, so
+    /// there is nothing to measure.
     pub fn serialize(
         &self,
         out: &mut Vec<u8>,
@@ -154,20 +185,39 @@ impl Response {
         for (name, value) in &self.headers {
             push_header(out, name, value.as_bytes());
         }
-        let bodyless = matches!(self.status, 100..=199 | 204 | 304);
-        if !bodyless {
+        let with_body = !head_only && !matches!(self.status, 100..=199 | 204 | 304);
+        if with_body && self.framing == Framing::Length {
             out.extend_from_slice(b"Content-Length: ");
             push_u64(out, self.body.len() as u64);
             out.extend_from_slice(b"\r\n");
         }
         keepalive::push_headers(out, ka);
+        // Apache adds Transfer-Encoding after ap_set_keepalive's headers.
+        if with_body && self.framing == Framing::Chunked {
+            out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+        }
         if let Some(ct) = &self.content_type {
             push_header(out, "Content-Type", ct.as_bytes());
         }
         out.extend_from_slice(b"\r\n");
-        if !head_only && !bodyless {
-            out.extend_from_slice(&self.body);
+        if with_body {
+            self.push_body(out);
         }
+    }
+
+    /// Appends the body as it goes on the wire (chunked if so framed).
+    pub fn push_body(&self, out: &mut Vec<u8>) {
+        if self.framing != Framing::Chunked {
+            out.extend_from_slice(&self.body);
+            return;
+        }
+        if !self.body.is_empty() {
+            push_hex(out, self.body.len() as u64);
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(&self.body);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"0\r\n\r\n");
     }
 }
 
@@ -182,15 +232,24 @@ pub struct ErrorContext<'a> {
     pub allow: Option<&'a str>,
     /// The Expect value the client sent (417).
     pub expect: Option<&'a [u8]>,
-    /// The status an ErrorDocument failed with, mentioned at the end of the page.
+    /// Apache's `error-notes`: a sentence some 400s add ("Size of a request header field
+    /// exceeds server limit.").
+    pub note: Option<&'a str>,
+    /// Apache's `recursive_error`: the answer this page replaced (a 301 or 403 made before the
+    /// request body was read, which then failed to read), or the status an ErrorDocument
+    /// failed with. Mentioned at the end of the page.
     pub recursive_error: Option<u16>,
 }
 
-/// Appends Apache 2.4's built-in error document for `status` (ServerSignature Off).
+/// The first line of Apache 2.4's generated pages (`DOCTYPE_HTML_4_01`).
+const DOCTYPE: &[u8] =
+    b"<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n";
+
+/// Appends Apache 2.4's built-in error document for `status` (ServerSignature Off),
+/// byte for byte (`ap_send_error_response` with `get_canned_error_string`).
 pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
-    out.extend_from_slice(
-        b"<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>",
-    );
+    out.extend_from_slice(DOCTYPE);
+    out.extend_from_slice(b"<html><head>\n<title>");
     push_u64(out, u64::from(status));
     out.push(b' ');
     out.extend_from_slice(reason(status).as_bytes());
@@ -204,9 +263,13 @@ pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
             push_html_escaped(out, ctx.location.unwrap_or("").as_bytes());
             out.extend_from_slice(b"\">here</a>.</p>\n");
         }
-        400 => out.extend_from_slice(
-            b"<p>Your browser sent a request that this server could not understand.<br />\n</p>\n",
-        ),
+        400 => {
+            out.extend_from_slice(
+                b"<p>Your browser sent a request that this server could not understand.<br />\n",
+            );
+            out.extend_from_slice(ctx.note.unwrap_or("").as_bytes());
+            out.extend_from_slice(b"</p>\n");
+        }
         403 => out.extend_from_slice(b"<p>You don't have permission to access this resource.</p>\n"),
         404 => out.extend_from_slice(b"<p>The requested URL was not found on this server.</p>\n"),
         405 => {
@@ -221,6 +284,9 @@ pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
             out.extend_from_slice(b" requires a valid Content-length.<br />\n</p>\n");
         }
         412 => out.extend_from_slice(b"<p>The precondition on the request for this URL evaluated to false.</p>\n"),
+        416 => out.extend_from_slice(
+            b"<p>None of the range-specifier values in the Range\nrequest-header field overlap the current extent\nof the selected resource.</p>\n",
+        ),
         413 => {
             out.extend_from_slice(b"The requested resource does not allow request data with ");
             push_html_escaped(out, method.as_bytes());
@@ -263,142 +329,5 @@ pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn page(status: u16, method: &str, location: Option<&str>) -> String {
-        let mut out = Vec::new();
-        error_page(
-            status,
-            &ErrorContext {
-                method,
-                location,
-                allow: None,
-                expect: Some(b"tea<pot>"),
-                recursive_error: None,
-            },
-            &mut out,
-        );
-        String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn apache_404_page_is_byte_exact() {
-        assert_eq!(
-            page(404, "GET", None),
-            "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>404 Not Found</title>\n\
-             </head><body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n</body></html>\n"
-        );
-    }
-
-    #[test]
-    fn pages_mention_method_and_location() {
-        let cases: &[(u16, &str, Option<&str>, &str)] = &[
-            (
-                301,
-                "GET",
-                Some("http://h/d/?a=1&b"),
-                "<a href=\"http://h/d/?a=1&amp;b\">here</a>",
-            ),
-            (
-                405,
-                "PUT",
-                None,
-                "The requested method PUT is not allowed for this URL.",
-            ),
-            (
-                501,
-                "F<O",
-                None,
-                "<p>F&lt;O not supported for current URL.<br />\n</p>\n",
-            ),
-            (
-                413,
-                "POST",
-                None,
-                "does not allow request data with POST requests",
-            ),
-            (400, "GET", None, "<title>400 Bad Request</title>"),
-            (403, "GET", None, "<h1>Forbidden</h1>"),
-            (408, "GET", None, "Server timeout waiting"),
-            (414, "GET", None, "<title>414 Request-URI Too Long</title>"),
-            (
-                505,
-                "GET",
-                None,
-                "<title>505 HTTP Version Not Supported</title>",
-            ),
-            (
-                505,
-                "GET",
-                None,
-                "misconfiguration and was unable to complete",
-            ),
-            (500, "GET", None, "[no address given]"),
-            (
-                417,
-                "GET",
-                None,
-                "The client sent<pre>\n    Expect: tea&lt;pot&gt;\n</pre>",
-            ),
-        ];
-        for &(status, method, location, needle) in cases {
-            let p = page(status, method, location);
-            assert!(p.contains(needle), "{status}: {p}");
-        }
-    }
-
-    #[test]
-    fn serialize_error_response() {
-        let resp = Response::error(
-            405,
-            &ErrorContext {
-                method: "PUT",
-                location: None,
-                allow: Some("GET,HEAD"),
-                expect: None,
-                recursive_error: None,
-            },
-        );
-        let common = CommonHeaders {
-            date: b"Sun, 06 Nov 1994 08:49:37 GMT",
-            server_line: b"Server: mpmd\r\n",
-        };
-        let mut out = Vec::new();
-        resp.serialize(&mut out, &common, KeepAlive::Persist { header: None }, true);
-        let s = String::from_utf8(out).unwrap();
-        let want_len = resp.body.len();
-        assert_eq!(
-            s,
-            format!(
-                "HTTP/1.1 405 Method Not Allowed\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nServer: mpmd\r\n\
-                 Allow: GET,HEAD\r\nContent-Length: {want_len}\r\nContent-Type: text/html; charset=iso-8859-1\r\n\r\n"
-            )
-        );
-    }
-
-    #[test]
-    fn failed_error_document_is_mentioned() {
-        let mut out = Vec::new();
-        let ctx = ErrorContext {
-            method: "GET",
-            recursive_error: Some(404),
-            ..ErrorContext::default()
-        };
-        error_page(403, &ctx, &mut out);
-        assert!(String::from_utf8(out).unwrap().ends_with(
-            "<p>You don't have permission to access this resource.</p>\n<p>Additionally, a 404 \
-             Not Found\nerror was encountered while trying to use an ErrorDocument to handle the \
-             request.</p>\n</body></html>\n"
-        ));
-    }
-
-    #[test]
-    fn push_u64_cases() {
-        for n in [0u64, 7, 10, 1024, u64::MAX] {
-            let mut out = Vec::new();
-            push_u64(&mut out, n);
-            assert_eq!(out, n.to_string().into_bytes());
-        }
-    }
-}
+#[path = "response_tests.rs"]
+mod tests;

@@ -92,22 +92,30 @@ impl InBuf {
     }
 }
 
-/// The local UTC offset, recomputed when the second changes.
+/// The local UTC offset and zone name, recomputed when the second changes.
 #[derive(Debug, Default)]
 pub struct TzCache {
     secs: i64,
-    offset: i32,
-    valid: bool,
+    local: Option<crate::sys::time::LocalTime>,
 }
 
 impl TzCache {
+    /// The offset at `secs` (then [`TzCache::zone`] is that instant's zone name).
     pub fn get(&mut self, secs: i64) -> i32 {
-        if !self.valid || secs != self.secs {
-            self.secs = secs;
-            self.offset = crate::sys::time::local_time(secs).utc_offset as i32;
-            self.valid = true;
+        match self.local {
+            Some(t) if secs == self.secs => t.utc_offset as i32,
+            _ => {
+                self.secs = secs;
+                let t = crate::sys::time::local_time(secs);
+                self.local = Some(t);
+                t.utc_offset as i32
+            }
         }
-        self.offset
+    }
+
+    /// The zone's abbreviation at the last [`TzCache::get`].
+    pub fn zone(&self) -> &str {
+        self.local.as_ref().map_or("", |t| t.zone())
     }
 }
 

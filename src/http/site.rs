@@ -7,6 +7,7 @@ use std::fs::File;
 use crate::config::{Config, FilesConfig, HttpConfig, ServerTokens};
 use crate::handlers::dir_walk::DirTree;
 use crate::handlers::file_cache::SendPolicy;
+use crate::handlers::location::Locations;
 use crate::handlers::mime::MimeTable;
 use crate::http::parse::Limits;
 use crate::logging::access::{AccessLog, LogFormat};
@@ -24,6 +25,9 @@ pub struct Site {
     mime: MimeTable,
     allow: String,
     access_log: Option<AccessLog>,
+    /// multipart/byteranges boundary, new for each generation (Apache's post_config).
+    multipart_boundary: String,
+    locations: Locations,
 }
 
 /// The product token for `server_tokens` (`mpmd/<version> (Unix)` ... `mpmd`).
@@ -80,7 +84,10 @@ impl Site {
             server_name: config.server_name.clone(),
             mime,
             allow: allow.to_string(),
-            access_log: access_log.map(|file| AccessLog::new(format, file)),
+            access_log: access_log
+                .map(|file| AccessLog::with_buffering(format, file, config.log.buffered_logs)),
+            multipart_boundary: crate::handlers::range::new_boundary(),
+            locations: Locations::from_config(&config.locations)?,
         })
     }
 
@@ -137,6 +144,16 @@ impl Site {
 
     pub fn access_log(&self) -> Option<&AccessLog> {
         self.access_log.as_ref()
+    }
+
+    /// The multipart/byteranges boundary of this generation.
+    pub fn multipart_boundary(&self) -> &str {
+        &self.multipart_boundary
+    }
+
+    /// The `[[location]]` sections.
+    pub fn locations(&self) -> &Locations {
+        &self.locations
     }
 }
 

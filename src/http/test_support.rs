@@ -81,6 +81,7 @@ pub fn test_config(root: &Path, types_config: &Path) -> Config {
                 follow_symlinks: true,
                 ..Options::default()
             },
+            index_options: IndexOptions::default(),
             add_type: BTreeMap::new(),
             allow_override: AllowOverride::NONE,
             access_file_name: vec![".htaccess".to_string()],
@@ -292,12 +293,38 @@ pub fn read_response(s: &mut TcpStream, head_only: bool) -> Resp {
         head,
         body: Vec::new(),
     };
-    let len: usize = resp
-        .header("content-length")
-        .map_or(0, |v| v.parse().unwrap());
-    if !head_only && status != 304 && status >= 200 {
-        resp.body = vec![0; len];
+    if head_only || status == 304 || status < 200 {
+        return resp;
+    }
+    if resp.header("transfer-encoding") == Some("chunked") {
+        resp.body = read_chunked(s);
+    } else if let Some(len) = resp.header("content-length") {
+        resp.body = vec![0; len.parse().unwrap()];
         s.read_exact(&mut resp.body).expect("read body");
+    } else if resp.header("connection") == Some("close") {
+        s.read_to_end(&mut resp.body).expect("read body to close");
     }
     resp
+}
+
+/// A chunked body, decoded (no extensions, no trailers: what the server sends).
+fn read_chunked(s: &mut TcpStream) -> Vec<u8> {
+    let mut body = Vec::new();
+    loop {
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        while !line.ends_with(b"\r\n") {
+            s.read_exact(&mut byte).expect("read chunk size");
+            line.push(byte[0]);
+        }
+        let size = usize::from_str_radix(std::str::from_utf8(&line[..line.len() - 2]).unwrap(), 16)
+            .expect("chunk size");
+        let mut chunk = vec![0; size + 2];
+        s.read_exact(&mut chunk).expect("read chunk");
+        assert!(chunk.ends_with(b"\r\n"), "chunk not ending in CRLF");
+        if size == 0 {
+            return body;
+        }
+        body.extend_from_slice(&chunk[..size]);
+    }
 }

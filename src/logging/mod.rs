@@ -5,6 +5,8 @@
 //! Apache writes APLOG_NOTICE whatever the LogLevel. The access log lives in `access.rs`.
 
 pub mod access;
+pub mod buffer;
+pub mod format;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};

@@ -110,6 +110,7 @@ pub fn spawn(master: &mut Master, slot: usize) -> Result<Pid, Errno> {
                 credentials: master.credentials.clone(),
                 single_process: false,
                 vhost: master.vhost(),
+                extended_status: master.config.status.extended_status,
                 mpm: &master.config.mpm,
             };
             let code = if threaded {

@@ -29,10 +29,11 @@ use mio::{Events, Poll, Token};
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 
+use crate::config::MpmModule;
 use crate::config::{Config, LogLevel};
 use crate::http::Site;
 use crate::net::Listeners;
-use crate::scoreboard::{Scoreboard, WorkerStatus};
+use crate::scoreboard::{BoardSettings, Scoreboard, WorkerStatus};
 use crate::sys::privileges::Credentials;
 use children::{Child, Children};
 use effects::PipeOfDeath;
@@ -64,6 +65,8 @@ pub struct Master {
     signals: Option<MasterSignals>,
     poll: Option<Poll>,
     successive_kills: u32,
+    /// `sysconf(_SC_CLK_TCK)`, read once.
+    clock_tick: u32,
 }
 
 /// How the master's life ended.
@@ -154,6 +157,7 @@ impl Master {
             signals: None,
             poll: None,
             successive_kills: 0,
+            clock_tick: crate::sys::cpu::clock_tick(),
         })
     }
 
@@ -183,7 +187,10 @@ impl Master {
         }
     }
 
-    fn publish_generation(&self) {
+    /// Publishes the running generation, its settings and the config generation count.
+    pub fn publish_generation(&self) {
+        self.board.publish_settings(&board_settings(&self.config));
+        self.publish_master_cpu();
         let g = self.board.global();
         g.running_generation
             .store(self.generation, std::sync::atomic::Ordering::Release);
@@ -274,6 +281,7 @@ impl Master {
                 signals.drain();
             }
             let reaped = self.reap();
+            self.publish_master_cpu();
             if let Some(outcome) = reaped {
                 self.stop_now();
                 return outcome;
@@ -370,14 +378,19 @@ impl Master {
 
     /// Master telemetry in the scoreboard's global record.
     fn publish_spawn_state(&self) {
-        let g = self.board.global();
-        g.idle_spawn_rate.store(
+        self.board.publish_spawn_state(
             self.spawn.idle_spawn_rate,
-            std::sync::atomic::Ordering::Relaxed,
+            self.spawn.hold_off,
+            self.spawn.max_workers_reached_logged,
         );
-        g.max_workers_reached.store(
-            u32::from(self.spawn.max_workers_reached_logged),
-            std::sync::atomic::Ordering::Relaxed,
+    }
+
+    /// The master's CPU time (and its reaped children's) into the global record, every loop
+    /// iteration as Apache's `ap_update_global_status`.
+    fn publish_master_cpu(&self) {
+        self.board.publish_master_cpu(
+            crate::sys::cpu::process_cpu(self.clock_tick),
+            self.clock_tick,
         );
     }
 
@@ -394,6 +407,27 @@ impl Master {
         if let Some(child) = idle {
             effects::signal(child.pid, Signal::SIGUSR2);
         }
+    }
+}
+
+/// What the status page needs to know about `config`'s MPM settings.
+pub fn board_settings(config: &Config) -> BoardSettings {
+    let mpm = &config.mpm;
+    let (code, threads) = match mpm.module {
+        MpmModule::Prefork => (0, 1),
+        MpmModule::Worker => (1, mpm.threads_per_child),
+        MpmModule::Event => (2, mpm.threads_per_child),
+    };
+    let threads = threads.max(1);
+    let max_daemons = match mpm.module {
+        MpmModule::Prefork => mpm.max_request_workers,
+        _ => mpm.max_request_workers / threads,
+    };
+    BoardSettings {
+        mpm: code,
+        max_daemons,
+        threads_per_child: threads,
+        extended_status: config.status.extended_status,
     }
 }
 

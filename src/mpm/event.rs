@@ -172,7 +172,11 @@ pub fn run(child: &ThreadedChild<'_>) {
 
 fn worker_thread(child: &ThreadedChild<'_>, shared: &Shared, pool: &Pool<Task>, thread: usize) {
     let ctx = child.ctx;
-    let slot = ctx.board.worker_slot(ctx.slot, thread);
+    let slot = ctx
+        .board
+        .worker_slot(ctx.slot, thread)
+        .with_extended_status(ctx.extended_status);
+    let clock_tick = crate::sys::cpu::clock_tick();
     let stopping = || child.stopping();
     loop {
         // An idle thread of a stopping child shows `G`, as Apache's.
@@ -193,9 +197,17 @@ fn worker_thread(child: &ThreadedChild<'_>, shared: &Shared, pool: &Pool<Task>, 
         };
         let peer = conn.peer();
         slot.set_status(WorkerStatus::BusyRead);
-        slot.connection_started(peer.ip().to_string().as_bytes(), ctx.vhost.as_bytes());
+        let client = peer.ip().to_string();
+        if index.is_none() {
+            slot.connection_started(client.as_bytes(), ctx.vhost.as_bytes());
+        } else {
+            slot.connection_resumed(client.as_bytes(), ctx.vhost.as_bytes());
+        }
         let mut observer = SlotObserver {
             slot: &slot,
+            board: ctx.board,
+            clock_tick,
+            extended_status: ctx.extended_status,
             stopping: &stopping,
         };
         let burst = loop {
@@ -478,7 +490,7 @@ impl<'a, 'c> Listener<'a, 'c> {
     fn publish(&self, pass: &Pass) {
         let p = self.child.ctx.board.process(self.child.ctx.slot);
         let (parked, lingering) = (pass.parked, pass.lingering);
-        p.connections.store(
+        p.open_connections.store(
             self.shared.open.load(Ordering::Relaxed) as u64,
             Ordering::Relaxed,
         );

@@ -14,7 +14,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use super::slot_observer::SlotObserver;
 use crate::config::MpmConfig;
 use crate::http::{Site, serve_connection};
-use crate::logging::{self, Role};
+use crate::logging::{self, Role, access, buffer};
 use crate::master::exit::{EXIT_CHILDFATAL, EXIT_CHILDSICK};
 use crate::net::Listeners;
 use crate::scoreboard::{Scoreboard, WorkerSlot, WorkerStatus};
@@ -38,6 +38,8 @@ pub struct ChildContext<'a> {
     pub single_process: bool,
     /// `server_name:port` for the scoreboard's vhost column.
     pub vhost: String,
+    /// `extended_status`: record per-request details in the slot.
+    pub extended_status: bool,
     /// The MPM settings (threaded children read theirs here).
     pub mpm: &'a MpmConfig,
 }
@@ -71,12 +73,27 @@ enum Leave {
     Stopped,
 }
 
-/// Runs the child until it should exit; returns the exit code.
+/// Runs the child until it should exit; returns the exit code. Whichever way the child
+/// leaves, its buffered access log lines are written first (a child killed by TERM/HUP
+/// writes them from its signal handler).
 pub fn child_main(ctx: &ChildContext<'_>) -> i32 {
+    let code = run_child(ctx);
+    access::flush_buffered();
+    code
+}
+
+fn run_child(ctx: &ChildContext<'_>) -> i32 {
+    let buffered_logs = ctx.site.access_log().is_some_and(|l| l.is_buffered());
     let signals_set = if ctx.single_process {
         process::set_single_process_signals()
     } else {
-        process::set_child_signals()
+        process::set_child_signals().and_then(|()| {
+            if buffered_logs {
+                process::set_fatal_signal_handler(buffer::flush_and_die)
+            } else {
+                Ok(())
+            }
+        })
     };
     logging::set_role(if ctx.single_process {
         Role::Single
@@ -94,7 +111,11 @@ pub fn child_main(ctx: &ChildContext<'_>) -> i32 {
         return EXIT_CHILDFATAL;
     }
     let signals = ChildSignals;
-    let slot = ctx.board.worker_slot(ctx.slot, 0);
+    let slot = ctx
+        .board
+        .worker_slot(ctx.slot, 0)
+        .with_extended_status(ctx.extended_status);
+    let clock_tick = crate::sys::cpu::clock_tick();
     let mut connections: u64 = 0;
     let leave = loop {
         if let Some(leave) = should_leave(ctx, signals, connections) {
@@ -107,6 +128,10 @@ pub fn child_main(ctx: &ChildContext<'_>) -> i32 {
                 if signals.take_nudge() && pod_byte(ctx) {
                     break Leave::Retired;
                 }
+                // Idle (the listeners' 1 s timeout, or a signal): no line waits longer.
+                if buffered_logs {
+                    access::flush_buffered();
+                }
                 continue;
             }
             Err(e) => {
@@ -115,8 +140,10 @@ pub fn child_main(ctx: &ChildContext<'_>) -> i32 {
             }
         };
         connections += 1;
-        serve(ctx, &slot, signals, stream, peer, local);
-        if pod_byte(ctx) {
+        serve(ctx, &slot, signals, clock_tick, (stream, peer, local));
+        // The master nudges (SIGUSR2) the child it wants to read the pipe of death; a child
+        // that was busy when nudged looks after its connection. No nudge, no read(2).
+        if signals.take_nudge() && pod_byte(ctx) {
             break Leave::Retired;
         }
     };
@@ -202,17 +229,18 @@ fn serve(
     ctx: &ChildContext<'_>,
     slot: &WorkerSlot<'_>,
     signals: ChildSignals,
-    stream: TcpStream,
-    peer: SocketAddr,
-    local: SocketAddr,
+    clock_tick: u32,
+    (stream, peer, local): (TcpStream, SocketAddr, SocketAddr),
 ) {
-    let _ = stream.set_nodelay(true);
     slot.set_status(WorkerStatus::BusyRead);
     slot.connection_started(peer.ip().to_string().as_bytes(), ctx.vhost.as_bytes());
     let stopping =
         || signals.graceful() || signals.stop() || ctx.board.running_generation() != ctx.generation;
     let mut observer = SlotObserver {
         slot,
+        board: ctx.board,
+        clock_tick,
+        extended_status: ctx.extended_status,
         stopping: &stopping,
     };
     let end = serve_connection(ctx.site, stream, peer, local, &mut observer);

@@ -26,7 +26,7 @@ use nix::sys::signal::{SigSet, Signal};
 
 use super::prefork::ChildContext;
 use crate::config::MpmModule;
-use crate::logging::{self, Role};
+use crate::logging::{self, Role, access, buffer};
 use crate::master::exit::{EXIT_CHILDFATAL, EXIT_CHILDSICK};
 use crate::sys::process::{self, ChildSignals};
 
@@ -246,7 +246,9 @@ impl ThreadedChild<'_> {
                 fds.push(PollFd::new(fd, PollFlags::POLLIN));
             }
             let timeout = PollTimeout::try_from(WATCH_TICK).unwrap_or(PollTimeout::MAX);
-            if poll(&mut fds, timeout).is_err() {
+            let polled = poll(&mut fds, timeout);
+            flush_stale_log_lines();
+            if polled.is_err() {
                 continue; // EINTR: a signal set a flag.
             }
             let podx_ready = fds
@@ -278,6 +280,14 @@ impl ThreadedChild<'_> {
     }
 }
 
+/// Buffered access log lines that have waited [`buffer::MAX_AGE`] are written (the main
+/// thread looks every [`WATCH_TICK`], so a quiet child's log is never stale).
+fn flush_stale_log_lines() {
+    if buffer::pending_since().is_some_and(|since| since.elapsed() >= buffer::MAX_AGE) {
+        access::flush_buffered();
+    }
+}
+
 /// The signals only the main thread takes (other threads inherit them blocked, so a signal
 /// interrupts the main thread's wait): USR1 (graceful), and in single-process mode TERM, INT
 /// and HUP. USR2 wakes the worker MPM's listener, which unblocks it for itself.
@@ -302,12 +312,27 @@ pub fn listener_takes_usr2() {
     let _ = set.thread_unblock();
 }
 
-/// Runs a worker or event child until it should exit; returns the exit code.
+/// Runs a worker or event child until it should exit; returns the exit code. As a prefork
+/// child, it writes its buffered access log lines whichever way it leaves (a child killed by
+/// TERM/HUP writes them from its signal handler, taken by the main thread).
 pub fn child_main(ctx: &ChildContext<'_>) -> i32 {
+    let code = run_child(ctx);
+    access::flush_buffered();
+    code
+}
+
+fn run_child(ctx: &ChildContext<'_>) -> i32 {
+    let buffered_logs = ctx.site.access_log().is_some_and(|l| l.is_buffered());
     let signals_set = if ctx.single_process {
         process::set_single_process_signals()
     } else {
-        process::set_child_signals()
+        process::set_child_signals().and_then(|()| {
+            if buffered_logs {
+                process::set_fatal_signal_handler(buffer::flush_and_die)
+            } else {
+                Ok(())
+            }
+        })
     };
     logging::set_role(if ctx.single_process {
         Role::Single

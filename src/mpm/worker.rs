@@ -77,15 +77,21 @@ fn listener(child: &ThreadedChild<'_>, pool: &Pool<Accepted>) {
 
 fn worker_thread(child: &ThreadedChild<'_>, pool: &Pool<Accepted>, thread: usize) {
     let ctx = child.ctx;
-    let slot = ctx.board.worker_slot(ctx.slot, thread);
+    let slot = ctx
+        .board
+        .worker_slot(ctx.slot, thread)
+        .with_extended_status(ctx.extended_status);
+    let clock_tick = crate::sys::cpu::clock_tick();
     loop {
         slot.set_status(WorkerStatus::Ready);
         let Some(conn) = pool.pop() else { break };
-        let _ = conn.stream.set_nodelay(true);
         slot.set_status(WorkerStatus::BusyRead);
         slot.connection_started(conn.peer.ip().to_string().as_bytes(), ctx.vhost.as_bytes());
         let mut observer = SlotObserver {
             slot: &slot,
+            board: ctx.board,
+            clock_tick,
+            extended_status: ctx.extended_status,
             stopping: &|| child.stopping(),
         };
         let end = serve_connection(ctx.site, conn.stream, conn.peer, conn.local, &mut observer);

@@ -18,8 +18,9 @@
 
 use std::sync::atomic::{AtomicI32, AtomicU8, AtomicU32, AtomicU64, Ordering};
 
-/// Identifies a scoreboard written by this layout ("MPMDSB01").
-pub const MAGIC: u64 = 0x4d50_4d44_5342_3031;
+/// Identifies a scoreboard written by this layout ("MPMDSB02"; bumped whenever a record
+/// changes, so `mpmd -S` never misreads a file written by another version).
+pub const MAGIC: u64 = 0x4d50_4d44_5342_3032;
 
 /// Server-wide state.
 #[repr(C)]
@@ -42,6 +43,23 @@ pub struct GlobalRecord {
     pub master_pid: AtomicI32,
     /// 0 prefork, 1 worker, 2 event.
     pub mpm: AtomicU32,
+    /// MaxRequestWorkers in processes (Apache's `AP_MPMQ_MAX_DAEMONS`): the status page prints
+    /// one letter per slot below it.
+    pub max_daemons: AtomicU32,
+    /// ThreadsPerChild (1 for prefork).
+    pub threads_per_child: AtomicU32,
+    /// 1 when `extended_status` is on for the running generation.
+    pub extended_status: AtomicU32,
+    /// Master telemetry: spawning cycles left without doubling after a graceful restart.
+    pub spawn_hold_off: AtomicU32,
+    /// `sysconf(_SC_CLK_TCK)`: the unit of every `*_ticks` field.
+    pub clock_tick: AtomicU32,
+    /// The master's own CPU time and that of its reaped children (Apache's `global->times`),
+    /// refreshed every loop iteration.
+    pub cpu_user_ticks: AtomicU64,
+    pub cpu_system_ticks: AtomicU64,
+    pub cpu_children_user_ticks: AtomicU64,
+    pub cpu_children_system_ticks: AtomicU64,
 }
 
 /// One child process. The names of the event counters are Apache's `process_score` fields.
@@ -54,9 +72,11 @@ pub struct ProcessRecord {
     pub quiescing: AtomicU32,
     /// The MPM generation the process was forked in.
     pub generation: AtomicU64,
-    /// Connections open in this process (event: refreshed by its listener; worker: busy
-    /// threads' connections; prefork: 0, as Apache).
+    /// Connections accepted by this process so far.
     pub connections: AtomicU64,
+    /// Connections open in this process (Apache's `process_score.connections`; event:
+    /// refreshed by its listener; worker and prefork: 0, as Apache).
+    pub open_connections: AtomicU64,
     /// event: 1 while the process stopped accepting (all workers busy, or too many
     /// connections for its idle workers: `async_request_worker_factor`).
     pub not_accepting: AtomicU32,
@@ -78,6 +98,7 @@ impl ProcessRecord {
     pub fn clear_child_fields(&self) {
         self.quiescing.store(0, Ordering::Relaxed);
         self.connections.store(0, Ordering::Relaxed);
+        self.open_connections.store(0, Ordering::Relaxed);
         for counter in [
             &self.not_accepting,
             &self.keep_alive,
@@ -179,6 +200,10 @@ pub struct WorkerRecord {
     pub duration_us: AtomicU64,
     /// Duration of the last request, microseconds.
     pub last_duration_us: AtomicU64,
+    /// CPU time of the process serving this slot, as of its last request (clock ticks; reset
+    /// when the slot's process is reaped, as Apache's `times`).
+    pub cpu_user_ticks: AtomicU64,
+    pub cpu_system_ticks: AtomicU64,
     pub request: AtomicText<{ REQUEST_LEN / 8 }>,
     pub client: AtomicText<{ CLIENT_LEN / 8 }>,
     pub vhost: AtomicText<{ VHOST_LEN / 8 }>,

@@ -8,6 +8,7 @@
 
 mod layout;
 mod shm;
+pub mod snapshot;
 mod status;
 mod threads;
 
@@ -17,6 +18,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use layout::{GlobalRecord, MAGIC, ProcessRecord, WorkerRecord};
 pub use shm::ShmError;
+pub use snapshot::{
+    AsyncConns, CpuTicks, GlobalSnapshot, ProcessSnapshot, Snapshot, WorkerSnapshot,
+};
 pub use status::WorkerStatus;
 
 use shm::SharedBlock;
@@ -66,6 +70,7 @@ impl Scoreboard {
         g.running_generation.store(0, Ordering::Relaxed);
         g.config_generation.store(0, Ordering::Relaxed);
         g.idle_spawn_rate.store(0, Ordering::Relaxed);
+        g.spawn_hold_off.store(0, Ordering::Relaxed);
         g.max_workers_reached.store(0, Ordering::Relaxed);
         for slot in 0..self.server_limit() {
             let p = self.process(slot);
@@ -88,6 +93,8 @@ impl Scoreboard {
                     &w.last_used_us,
                     &w.duration_us,
                     &w.last_duration_us,
+                    &w.cpu_user_ticks,
+                    &w.cpu_system_ticks,
                 ] {
                     counter.store(0, Ordering::Relaxed);
                 }
@@ -180,10 +187,50 @@ impl Scoreboard {
         }
     }
 
+    /// Master: what the status page needs to know about the running generation's settings.
+    pub fn publish_settings(&self, settings: &BoardSettings) {
+        let g = self.global();
+        g.mpm.store(settings.mpm, Ordering::Relaxed);
+        g.max_daemons.store(settings.max_daemons, Ordering::Relaxed);
+        g.threads_per_child
+            .store(settings.threads_per_child, Ordering::Relaxed);
+        g.extended_status
+            .store(u32::from(settings.extended_status), Ordering::Relaxed);
+    }
+
+    /// Master telemetry: the spawn policy's state after a maintenance tick.
+    pub fn publish_spawn_state(&self, idle_spawn_rate: u32, hold_off: u32, reached: bool) {
+        let g = self.global();
+        g.idle_spawn_rate.store(idle_spawn_rate, Ordering::Relaxed);
+        g.spawn_hold_off.store(hold_off, Ordering::Relaxed);
+        g.max_workers_reached
+            .store(u32::from(reached), Ordering::Relaxed);
+    }
+
+    /// Master, every loop iteration: its own CPU time and its reaped children's (Apache's
+    /// `ap_update_global_status`).
+    pub fn publish_master_cpu(&self, cpu: CpuTicks, clock_tick: u32) {
+        let g = self.global();
+        g.clock_tick.store(clock_tick, Ordering::Relaxed);
+        g.cpu_user_ticks.store(cpu.user, Ordering::Relaxed);
+        g.cpu_system_ticks.store(cpu.system, Ordering::Relaxed);
+        g.cpu_children_user_ticks
+            .store(cpu.children_user, Ordering::Relaxed);
+        g.cpu_children_system_ticks
+            .store(cpu.children_system, Ordering::Relaxed);
+    }
+
+    /// A plain-data copy of every record.
+    pub fn snapshot(&self) -> Snapshot {
+        snapshot_of(&self.block)
+    }
+
     /// The handle a child (or worker thread) uses to update its own slot.
     pub fn worker_slot(&self, slot: usize, thread: usize) -> WorkerSlot<'_> {
         WorkerSlot {
             record: self.worker(slot, thread),
+            process: self.process(slot),
+            extended: true,
         }
     }
 }
@@ -196,7 +243,63 @@ fn worker_dead(w: &WorkerRecord, now: u64) {
     w.my_bytes_served.store(0, Ordering::Relaxed);
     w.conn_count.store(0, Ordering::Relaxed);
     w.conn_bytes.store(0, Ordering::Relaxed);
+    w.cpu_user_ticks.store(0, Ordering::Relaxed);
+    w.cpu_system_ticks.store(0, Ordering::Relaxed);
     w.last_used_us.store(now, Ordering::Relaxed);
+}
+
+/// The generation settings the master publishes in the global record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoardSettings {
+    /// 0 prefork, 1 worker, 2 event.
+    pub mpm: u32,
+    /// MaxRequestWorkers in processes (prefork: MaxRequestWorkers).
+    pub max_daemons: u32,
+    /// ThreadsPerChild (1 for prefork).
+    pub threads_per_child: u32,
+    pub extended_status: bool,
+}
+
+fn snapshot_of(block: &SharedBlock) -> Snapshot {
+    let server_limit = block.server_limit();
+    let thread_limit = block.thread_limit();
+    let mut global = snapshot::global(block.global());
+    // The mapping's own limits are authoritative (the record could still be zero at start-up).
+    global.server_limit = server_limit;
+    global.thread_limit = thread_limit;
+    let processes = (0..server_limit)
+        .map(|slot| snapshot::process(slot, block.process(slot)))
+        .collect();
+    let mut workers = Vec::with_capacity(server_limit * thread_limit);
+    for slot in 0..server_limit {
+        for thread in 0..thread_limit {
+            workers.push(snapshot::worker(slot, thread, block.worker(slot, thread)));
+        }
+    }
+    Snapshot {
+        global,
+        processes,
+        workers,
+    }
+}
+
+/// A scoreboard file opened read-only from outside the server (`mpmd -S`). It can only be
+/// read: the mapping is `PROT_READ`.
+pub struct ScoreboardView {
+    block: SharedBlock,
+}
+
+impl ScoreboardView {
+    /// Maps `path`, written by a running master with `scoreboard_file` set.
+    pub fn open(path: &Path) -> Result<ScoreboardView, ShmError> {
+        Ok(ScoreboardView {
+            block: SharedBlock::open_read_only(path)?,
+        })
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        snapshot_of(&self.block)
+    }
 }
 
 fn write_texts(w: &WorkerRecord, request: &[u8], client: &[u8], vhost: &[u8], protocol: &[u8]) {
@@ -246,6 +349,10 @@ pub fn read_texts(w: &WorkerRecord) -> WorkerTexts {
 /// A child's view of its own worker slot: the only writer of these fields.
 pub struct WorkerSlot<'a> {
     record: &'a WorkerRecord,
+    process: &'a ProcessRecord,
+    /// `extended_status`: record counters, strings and CPU (Apache's `ap_extended_status`);
+    /// off, only the status letter and the request start/stop times are kept.
+    extended: bool,
 }
 
 impl WorkerSlot<'_> {
@@ -263,15 +370,46 @@ impl WorkerSlot<'_> {
         WorkerStatus::from_u8(self.record.status.load(Ordering::Relaxed))
     }
 
+    /// The serving process's CPU time after a request (Apache's `times(&ws->times)`; only
+    /// with extended status).
+    pub fn record_cpu(&self, user_ticks: u64, system_ticks: u64) {
+        if !self.extended {
+            return;
+        }
+        let r = self.record;
+        r.cpu_user_ticks.store(user_ticks, Ordering::Relaxed);
+        r.cpu_system_ticks.store(system_ticks, Ordering::Relaxed);
+    }
+
+    /// Sets whether per-request details are recorded (default on).
+    pub fn with_extended_status(mut self, on: bool) -> Self {
+        self.extended = on;
+        self
+    }
+
     /// A connection was accepted from `client`.
     pub fn connection_started(&self, client: &[u8], vhost: &[u8]) {
-        write_texts(self.record, b"", client, vhost, b"");
+        self.process.connections.fetch_add(1, Ordering::Relaxed);
+        if self.extended {
+            write_texts(self.record, b"", client, vhost, b"");
+        }
+    }
+
+    /// A parked connection (event MPM) came back to this worker for its next requests: the
+    /// record shows its client again; it is not counted as a new connection.
+    pub fn connection_resumed(&self, client: &[u8], vhost: &[u8]) {
+        if self.extended {
+            write_texts(self.record, b"", client, vhost, b"");
+        }
     }
 
     /// A request line was read.
     pub fn request_started(&self, request_line: &[u8], protocol: &[u8]) {
         let r = self.record;
         r.start_time_us.store(now_us(), Ordering::Relaxed);
+        if !self.extended {
+            return;
+        }
         let client = r.client.load();
         let vhost = r.vhost.load();
         write_texts(r, request_line, &client, &vhost, protocol);
@@ -280,6 +418,10 @@ impl WorkerSlot<'_> {
     /// A request finished: Apache's `ap_increment_counts` plus the request timing.
     pub fn request_finished(&self, bytes: u64, duration: Duration) {
         let r = self.record;
+        if !self.extended {
+            r.stop_time_us.store(now_us(), Ordering::Relaxed);
+            return;
+        }
         r.access_count.fetch_add(1, Ordering::Relaxed);
         r.my_access_count.fetch_add(1, Ordering::Relaxed);
         r.conn_count.fetch_add(1, Ordering::Relaxed);
@@ -294,63 +436,4 @@ impl WorkerSlot<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counters_survive_child_replacement_and_reset_clears_them() {
-        let board = Scoreboard::create(4, 1, None).unwrap();
-        assert_eq!(board.global().magic.load(Ordering::Relaxed), MAGIC);
-        board.slot_starting(2, 1);
-        board.slot_forked(2, 4242);
-        let slot = board.worker_slot(2, 0);
-        slot.set_status(WorkerStatus::Ready);
-        slot.connection_started(b"127.0.0.1", b"localhost:80");
-        slot.request_started(b"GET / HTTP/1.1", b"HTTP/1.1");
-        slot.request_finished(100, Duration::from_millis(2));
-        assert_eq!(board.status(2, 0), WorkerStatus::Ready);
-        let texts = read_texts(board.worker(2, 0));
-        assert_eq!(texts.request, b"GET / HTTP/1.1");
-        assert_eq!(texts.client, b"127.0.0.1");
-
-        board.slot_dead(2);
-        let w = board.worker(2, 0);
-        assert_eq!(board.status(2, 0), WorkerStatus::Dead);
-        assert_eq!(board.process(2).pid.load(Ordering::Relaxed), 0);
-        assert_eq!(w.access_count.load(Ordering::Relaxed), 1);
-        assert_eq!(w.bytes_served.load(Ordering::Relaxed), 100);
-        assert_eq!(w.my_access_count.load(Ordering::Relaxed), 0);
-
-        board.reset();
-        assert_eq!(w.access_count.load(Ordering::Relaxed), 0);
-        assert_eq!(read_texts(w), WorkerTexts::default());
-    }
-
-    #[test]
-    fn file_backed_scoreboard_is_shared_through_the_file() {
-        let dir = std::env::temp_dir().join(format!("mpmd-sb-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("scoreboard");
-        let board = Scoreboard::create(2, 1, Some(&path)).unwrap();
-        board
-            .global()
-            .running_generation
-            .store(7, Ordering::Release);
-        let len = std::fs::metadata(&path).unwrap().len();
-        assert!(len >= size_of::<GlobalRecord>() as u64);
-        let bytes = std::fs::read(&path).unwrap();
-        assert_eq!(&bytes[..8], &MAGIC.to_le_bytes());
-        drop(board);
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn graceful_marks_only_live_slots() {
-        let board = Scoreboard::create(2, 1, None).unwrap();
-        board.slot_starting(0, 0);
-        board.slot_graceful(0);
-        board.slot_graceful(1);
-        assert_eq!(board.status(0, 0), WorkerStatus::Graceful);
-        assert_eq!(board.status(1, 0), WorkerStatus::Dead);
-    }
-}
+mod tests;

@@ -24,6 +24,8 @@ pub enum ShmError {
     File { path: PathBuf, source: io::Error },
     /// mmap itself failed.
     Map { size: usize, source: nix::Error },
+    /// An existing file is not a scoreboard of this layout (wrong magic or size).
+    Foreign { path: PathBuf, detail: String },
 }
 
 impl std::fmt::Display for ShmError {
@@ -36,6 +38,9 @@ impl std::fmt::Display for ShmError {
             ),
             ShmError::Map { size, source } => {
                 write!(f, "could not map {size} bytes of shared memory: {source}")
+            }
+            ShmError::Foreign { path, detail } => {
+                write!(f, "{} is not an mpmd scoreboard: {detail}", path.display())
             }
         }
     }
@@ -109,6 +114,63 @@ impl SharedBlock {
                 )?
             }
         };
+        Ok(SharedBlock {
+            base: base.cast(),
+            layout,
+            server_limit,
+            thread_limit,
+        })
+    }
+
+    /// Maps an existing scoreboard file read-only (for `mpmd -S`). The limits come from the
+    /// file's global record; the magic and the file size must match this layout. The caller
+    /// must never store through the records of a block opened this way (the mapping is
+    /// `PROT_READ`: a store would fault); `super::ScoreboardView` only reads.
+    pub fn open_read_only(path: &Path) -> Result<SharedBlock, ShmError> {
+        let file_err = |source| ShmError::File {
+            path: path.to_path_buf(),
+            source,
+        };
+        let foreign = |detail: String| ShmError::Foreign {
+            path: path.to_path_buf(),
+            detail,
+        };
+        let handle = OpenOptions::new().read(true).open(path).map_err(file_err)?;
+        let len = handle.metadata().map_err(file_err)?.len() as usize;
+        let mut head = [0u8; 16];
+        std::io::Read::read_exact(&mut &handle, &mut head)
+            .map_err(|_| foreign(format!("{len} bytes, shorter than a global record")))?;
+        let magic = u64::from_le_bytes(head[0..8].try_into().expect("8 bytes"));
+        if magic != super::layout::MAGIC {
+            return Err(foreign(format!(
+                "magic {magic:#018x}, expected {:#018x} (written by another mpmd version?)",
+                super::layout::MAGIC
+            )));
+        }
+        let server_limit = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes")) as usize;
+        let thread_limit = u32::from_le_bytes(head[12..16].try_into().expect("4 bytes")) as usize;
+        let layout = BlockLayout::new(server_limit, thread_limit);
+        if server_limit == 0 || thread_limit == 0 || layout.total != len {
+            return Err(foreign(format!(
+                "{len} bytes for {server_limit} x {thread_limit} slots (expected {})",
+                layout.total
+            )));
+        }
+        let size = NonZeroUsize::new(len).expect("checked non-empty");
+        // SAFETY: the file holds a block of exactly this layout (magic and size checked); every
+        // record is made of atomics, valid for any bit pattern the writer leaves. The mapping is
+        // read-only and only ever read (see the doc comment); it outlives the file handle.
+        let base = unsafe {
+            mmap(
+                None,
+                size,
+                ProtFlags::PROT_READ,
+                MapFlags::MAP_SHARED,
+                handle.as_fd(),
+                0,
+            )
+        }
+        .map_err(|source| ShmError::Map { size: len, source })?;
         Ok(SharedBlock {
             base: base.cast(),
             layout,

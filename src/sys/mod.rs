@@ -4,7 +4,9 @@
 //! process-level operations a child performs right after fork.
 #![allow(unsafe_code)]
 
+pub mod cpu;
 pub mod dns;
+pub mod fdio;
 pub mod mmap;
 pub mod privileges;
 pub mod process;

@@ -87,6 +87,27 @@ pub fn set_child_signals() -> nix::Result<()> {
     install(Signal::SIGUSR2, SigHandler::Handler(on_nudge))
 }
 
+/// In a child with buffered access logs: TERM and HUP run `handler` (which writes the buffer
+/// and then calls [`die_by_signal`]) instead of killing the child outright.
+pub fn set_fatal_signal_handler(handler: extern "C" fn(libc::c_int)) -> nix::Result<()> {
+    install(Signal::SIGTERM, SigHandler::Handler(handler))?;
+    install(Signal::SIGHUP, SigHandler::Handler(handler))
+}
+
+/// Ends the process by `sig` with its default action, as if no handler had been installed
+/// (the master sees the same death). Async-signal-safe: from a handler, the signal is
+/// delivered the moment the handler returns.
+pub fn die_by_signal(sig: libc::c_int) {
+    // SAFETY: resetting a disposition to SIG_DFL and raising are async-signal-safe and take
+    // no pointers but the sigaction, which lives on this stack for the call.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = libc::SIG_DFL;
+        libc::sigaction(sig, &action, std::ptr::null_mut());
+        libc::raise(sig);
+    }
+}
+
 /// Signal set-up for single-process mode (`-X`): TERM, INT and HUP stop the loop cleanly, USR1
 /// is graceful (Apache does not catch HUP/USR1 there; we let them end the process cleanly).
 pub fn set_single_process_signals() -> nix::Result<()> {

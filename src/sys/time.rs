@@ -14,19 +14,47 @@ pub struct LocalTime {
     pub weekday: u32,
     /// Seconds east of UTC.
     pub utc_offset: i64,
+    /// The zone's abbreviation (`tm_zone`, e.g. `CET`), NUL-padded.
+    zone: [u8; 16],
+}
+
+impl LocalTime {
+    /// The zone's abbreviation (`UTC`, `CEST`, ...).
+    pub fn zone(&self) -> &str {
+        let len = self
+            .zone
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(self.zone.len());
+        std::str::from_utf8(&self.zone[..len]).unwrap_or("")
+    }
+}
+
+fn zone_bytes(name: &[u8]) -> [u8; 16] {
+    let mut z = [0u8; 16];
+    let n = name.len().min(15);
+    z[..n].copy_from_slice(&name[..n]);
+    z
 }
 
 /// Converts seconds since the epoch to local time (the TZ environment or /etc/localtime).
 pub fn local_time(epoch_secs: i64) -> LocalTime {
     let t: libc::time_t = epoch_secs as libc::time_t;
     // SAFETY: `tm` is plain old data that localtime_r fully initialises on success; both
-    // pointers are valid for the duration of the call and localtime_r is thread-safe.
-    let tm = unsafe {
+    // pointers are valid for the duration of the call and localtime_r is thread-safe. A
+    // non-null tm_zone is a NUL-terminated string the C library keeps alive.
+    let (tm, zone) = unsafe {
         let mut tm: libc::tm = std::mem::zeroed();
         if libc::localtime_r(&t, &mut tm).is_null() {
             return utc(epoch_secs);
         }
-        tm
+        // tm_zone points into the C library's static zone names (or is null).
+        let zone = if tm.tm_zone.is_null() {
+            [0u8; 16]
+        } else {
+            zone_bytes(std::ffi::CStr::from_ptr(tm.tm_zone).to_bytes())
+        };
+        (tm, zone)
     };
     LocalTime {
         year: tm.tm_year + 1900,
@@ -37,10 +65,12 @@ pub fn local_time(epoch_secs: i64) -> LocalTime {
         second: tm.tm_sec as u32,
         weekday: tm.tm_wday as u32,
         utc_offset: tm.tm_gmtoff,
+        zone,
     }
 }
 
-fn utc(epoch_secs: i64) -> LocalTime {
+/// Seconds since the epoch as UTC (also the fallback when `localtime_r` fails).
+pub fn utc(epoch_secs: i64) -> LocalTime {
     let days = epoch_secs.div_euclid(86_400);
     let rem = epoch_secs.rem_euclid(86_400);
     // Civil-from-days (Howard Hinnant's algorithm).
@@ -62,6 +92,7 @@ fn utc(epoch_secs: i64) -> LocalTime {
         second: (rem % 60) as u32,
         weekday: (days + 4).rem_euclid(7) as u32,
         utc_offset: 0,
+        zone: zone_bytes(b"UTC"),
     }
 }
 
@@ -76,6 +107,17 @@ mod tests {
         let t = utc(1_795_248_960); // 2026-11-21 08:16:00 UTC, a Saturday
         assert_eq!((t.year, t.month, t.day), (2026, 11, 21));
         assert_eq!((t.hour, t.minute, t.second, t.weekday), (8, 16, 0, 6));
+    }
+
+    #[test]
+    fn zone_has_a_name() {
+        let t = local_time(1_795_251_360);
+        assert!(
+            !t.zone().is_empty() && t.zone().len() < 16,
+            "{:?}",
+            t.zone()
+        );
+        assert_eq!(utc(0).zone(), "UTC");
     }
 
     #[test]

@@ -1,14 +1,19 @@
-//! One module per topic: the prefork foundation (issue 2), threaded children (issue 5).
+//! One module per topic: the prefork foundation (issue 2), the status page (issue 4), threaded
+//! children (issue 5).
 
+mod autoindex;
 mod config_errors;
 mod crash;
 mod daemon;
 mod graceful;
 mod modes;
 mod ramp;
+mod ranges;
 mod recycle;
 mod reload;
 mod requests;
+mod status;
+mod status_tools;
 mod stop;
 mod threads;
 mod tree;

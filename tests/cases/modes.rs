@@ -73,8 +73,8 @@ fn scoreboard_file_holds_the_shared_scoreboard() {
     server.wait_ready();
     server.wait_children(2);
     let bytes = std::fs::read(&path).expect("scoreboard file exists while running");
-    // The first field of the global record is the layout's magic, "MPMDSB01" little-endian.
-    assert_eq!(&bytes[..8], &0x4d50_4d44_5342_3031u64.to_le_bytes());
+    // The first field of the global record is the layout's magic, "MPMDSB02" little-endian.
+    assert_eq!(&bytes[..8], &0x4d50_4d44_5342_3032u64.to_le_bytes());
     let pid = u32::from_le_bytes(bytes[48..52].try_into().unwrap());
     assert_eq!(
         pid as i32,

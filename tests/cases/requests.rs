@@ -2,7 +2,10 @@
 //! redirect, HEAD, keep-alive.
 
 use crate::common::http::{Connection, exchange, request_bytes};
-use crate::common::{HELLO_TXT, INDEX_HTML, SECRET, SUB_INDEX_HTML, ServerGuard, TestConfig};
+use crate::common::{
+    HELLO_TXT, INDEX_HTML, SECRET, START_DEADLINE, SUB_INDEX_HTML, ServerGuard, TestConfig,
+    wait_until,
+};
 
 /// One child only, so "the same child keeps serving" is observable; `%P` logs the serving pid.
 fn single_child() -> TestConfig {
@@ -59,6 +62,10 @@ fn garbage_gets_400_and_the_child_keeps_serving() {
         "the child did not survive the bad request: {children:?} (was {child:?})"
     );
     if children == child {
+        // The line is written after the response is sent: wait for it.
+        wait_until(START_DEADLINE, || {
+            server.access_log().contains("GET /index.html")
+        });
         let log = server.access_log();
         let served_by = log
             .lines()

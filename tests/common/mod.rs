@@ -104,7 +104,8 @@ pub struct TestConfig {
     pub http: String,
     pub log: String,
     pub files: String,
-    /// TOML appended after `[files]`: array-of-tables sections (`[[directory]]`, ...).
+    /// TOML appended after `[files]`: tables and array-of-tables sections (`[status]`,
+    /// `[[directory]]`, `[[location]]` ...), headers included.
     pub sections: String,
     /// Write an access log (`access.log` in the temp dir); `false` sets `access_log = ""`.
     pub access_log: bool,
@@ -144,13 +145,13 @@ impl TestConfig {
         self.files = toml.into();
         self
     }
-    /// Sections placed after `[files]` (`[[directory]]` tables).
-    pub fn sections(mut self, toml: &str) -> Self {
-        self.sections = toml.into();
-        self
-    }
     pub fn top(mut self, toml: &str) -> Self {
         self.top = toml.into();
+        self
+    }
+    /// Appends tables after `[files]` (`[status]`, `[[location]]`, ...).
+    pub fn sections(mut self, toml: &str) -> Self {
+        self.sections.push_str(toml);
         self
     }
     pub fn listen(mut self, addrs: &[&str]) -> Self {

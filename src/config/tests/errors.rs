@@ -39,10 +39,7 @@ const CASES: &[(&str, &[&str])] = &[
     ),
     (
         "[[location]]\npath = \"/s\"\nhandlr = \"server-status\"\n",
-        &[
-            "1:1: [[location]] sections are not supported yet (they come with issue #4, \"status page\")",
-            "3:1: unknown key \"handlr\" in [[location]] (did you mean \"handler\"?)",
-        ],
+        &["3:1: unknown key \"handlr\" in [[location]] (did you mean \"handler\"?)"],
     ),
     (
         "[[balancer]]\nname = \"b\"\n[[balancer.member]]\nurl = \"http://a\"\nrout = \"r\"\n",
@@ -197,21 +194,15 @@ const CASES: &[(&str, &[&str])] = &[
     ),
     // Not supported yet: set to anything but the default.
     (
-        "[http]\nmax_ranges = 200\n",
-        &[
-            "2:14: \"http.max_ranges\" = 200 is not supported yet (remove the key; byte ranges come with issue #3, \"HTTP/1.1 and document tree\")",
-        ],
-    ),
-    (
-        "[log]\nbuffered_logs = true\n",
-        &[
-            "2:17: \"log.buffered_logs\" = true is not supported yet (only false; buffered logs come with issue #3, \"HTTP/1.1 and document tree\")",
-        ],
-    ),
-    (
         "[files]\noptions = [\"+MultiViews\"]\n",
         &[
             "2:11: \"files.options\" = [\"+MultiViews\"] is not supported yet (MultiViews comes with issue #7, \"content negotiation\")",
+        ],
+    ),
+    (
+        "[files]\nindex_options = [\"FancyIndexing\", \"FancyIndex\"]\n",
+        &[
+            "2:35: invalid value for \"files.index_options\": expected \"FancyIndexing\" or \"HTMLTable\" (did you mean \"FancyIndexing\"?)",
         ],
     ),
     (
@@ -287,10 +278,17 @@ const CASES: &[(&str, &[&str])] = &[
     (
         "[[location]]\npath = \"server-status\"\nhandler = \"server-info\"\nrequire = [\"locl\"]\n",
         &[
-            "1:1: [[location]] sections are not supported yet (they come with issue #4, \"status page\")",
             "2:8: invalid value for \"location[0].path\": expected a URL path starting with '/'",
             "3:11: invalid value for \"location[0].handler\": \"server-info\" is not a handler (expected \"server-status\" or \"balancer-manager\")",
             "4:12: invalid value for \"location[0].require\": \"locl\" is not a require line mpmd knows (expected \"all granted\", \"all denied\", \"local\", \"ip ADDRESS...\" or \"host NAME...\") (did you mean \"local\"?)",
+        ],
+    ),
+    (
+        "[[location]]\npath = \"/b\"\nhandler = \"balancer-manager\"\n[[location]]\nrequire = [\"host a.example\", \"not ip 10.1\", \"local\"]\n",
+        &[
+            "3:11: \"location[0].handler\" = \"balancer-manager\" is not supported yet (only \"server-status\"; the balancer manager comes with issue #6, \"reverse proxy\")",
+            "4:1: missing key \"path\" in location[1]",
+            "5:30: invalid value for \"location[1].require\": \"not ip 10.1\": a negative Require line has no effect here (Apache: \"negative Require directive has no effect in <RequireAny> directive\")",
         ],
     ),
     // Files that must exist.

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use super::{TempRoot, ok, warnings};
 use crate::config::{
-    FileEtag, HostnameLookups, LogLevel, LogTarget, MpmModule, Options, ServerTokens, load,
-    parse_str,
+    FileEtag, HostnameLookups, IndexOptions, LogLevel, LogTarget, MpmModule, Options, ServerTokens,
+    load, parse_str,
 };
 
 fn addr(text: &str) -> SocketAddr {
@@ -97,6 +97,33 @@ fn defaults_equal_the_spec() {
     assert!(f.add_type.is_empty());
     assert!(c.status.extended_status);
     assert!(c.locations.is_empty());
+}
+
+#[test]
+fn locations_are_kept_in_file_order() {
+    let loaded = ok(r#"
+[[location]]
+path = "/server-status"
+handler = "server-status"
+require = ["local", "ip 10.1 ::1"]
+[[location]]
+path = "/private"
+require = "all denied"
+"#);
+    let l = &loaded.config.locations;
+    assert_eq!(l.len(), 2);
+    assert_eq!(l[0].path, "/server-status");
+    assert_eq!(l[0].handler.as_deref(), Some("server-status"));
+    let parsed = |lines: &[&str]| -> Vec<crate::config::RequireLine> {
+        lines
+            .iter()
+            .map(|l| crate::config::directives::parse_require(l).unwrap())
+            .collect()
+    };
+    assert_eq!(l[0].require, parsed(&["local", "ip 10.1 ::1"]));
+    assert_eq!(l[1].path, "/private");
+    assert_eq!(l[1].handler, None);
+    assert_eq!(l[1].require, parsed(&["all denied"]));
 }
 
 /// Explicit defaults of keys whose features come later are accepted.
@@ -453,6 +480,34 @@ fn the_shipped_config_loads_and_lists_every_key() {
             );
         }
     }
+}
+
+/// Keys made live by the ranges / listings / buffered-logs work.
+#[test]
+fn ranges_indexes_and_buffered_logs() {
+    let c = ok(r#"
+[http]
+max_ranges = 0
+[log]
+buffered_logs = true
+[files]
+options = ["+Indexes"]
+index_options = ["fancyindexing", "HTMLTable"]
+"#)
+    .config;
+    assert_eq!(c.http.max_ranges, 0);
+    assert!(c.log.buffered_logs);
+    assert!(c.files.options.indexes && c.files.options.follow_symlinks);
+    assert_eq!(
+        c.files.index_options,
+        IndexOptions {
+            fancy_indexing: true,
+            html_table: true
+        }
+    );
+    let c = ok("[http]\nmax_ranges = 5\n").config;
+    assert_eq!(c.http.max_ranges, 5);
+    assert_eq!(c.files.index_options, IndexOptions::default());
 }
 
 #[test]

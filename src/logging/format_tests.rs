@@ -43,12 +43,14 @@ fn record<'a>(hs: &'a [httparse::Header<'a>]) -> LogRecord<'a> {
         bytes_out: 1300,
         request_micros: 1_795_248_960_123_456,
         utc_offset: 0,
+        zone: "UTC",
         duration: Duration::from_micros(2_345_678),
         keepalives: 3,
         conn_status: ConnStatus::KeepAlive,
         server_name: "www.example.org",
         host: Some("Example.ORG:8080"),
         pid: 4242,
+        tid: 140_245_312_345_856,
         filename: b"/srv/www/a b/c.html",
     }
 }
@@ -95,13 +97,52 @@ fn format_table() {
             none,
             "text/html|\\\"1-2\\\"|-\n",
         ),
-        ("%m %U %q %H", none, "GET /a%20b/c.html ?x=1 HTTP/1.1\n"),
+        ("%m %U %q %H", none, "GET /a b/c.html ?x=1 HTTP/1.1\n"),
+        (
+            "%U",
+            |r| r.url_path = b"/caf\xc3\xa9/\"q\"",
+            "/caf\\xc3\\xa9/\\\"q\\\"\n",
+        ),
+        ("[%q]", |r| r.query = Some(b""), "[?]\n"),
         ("[%q]", |r| r.query = None, "[]\n"),
         (
-            "%v %V %p %{local}p %{remote}p %{canonical}p",
+            "%v %V %p %{local}p %{remote}p %{canonical}p %{Local}p",
             none,
-            "www.example.org example.org 8080 8080 51234 8080\n",
+            "www.example.org example.org 80 8080 51234 80 8080\n",
         ),
+        (
+            "%p %{canonical}p",
+            |r| r.server_name = "www.example.org:8443",
+            "8443 8443\n",
+        ),
+        (
+            "%{bogus}p %{bogus}P %{bogus}T %{MS}T",
+            none,
+            "bogus bogus bogus 2345\n",
+        ),
+        ("%{tid}P %{hextid}P", none, "140245312345856 7f8d68061700\n"),
+        ("%{Date}o %{Server}o", none, "- -\n"),
+        (
+            "%{Content-Type}o",
+            |r| {
+                r.response_head =
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n"
+            },
+            "text/html\n",
+        ),
+        (
+            "%{Content-Type}o",
+            |r| {
+                r.response_head =
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/html;charset=ISO-8859-1\r\n\r\n"
+            },
+            "text/html\n",
+        ),
+        ("%{SESSION}C %{b}C", none, "xyz 2\n"),
+        ("%{x}C", |r| r.request_headers = &[], "-\n"),
+        ("%!!200{Host}i %!!404{Host}i", none, "Example.ORG:8080 -\n"),
+        ("%{X}^ti %{X}^to", none, "- -\n"),
+        ("a\\rb\\qc\\\\d", none, "a\rb\\qc\\d\n"),
         ("%V", |r| r.host = None, "www.example.org\n"),
         (
             "%a %{c}a %A %h",
@@ -149,6 +190,33 @@ fn format_table() {
             none,
             "1795248962 123456\n",
         ),
+        (
+            "%{%Y-%m-%d %H:%M:%S %z %Z}t",
+            none,
+            "2026-11-21 08:16:00 +0000 UTC\n",
+        ),
+        (
+            "%{end:%H:%M:%S}t %{begin:%s}t",
+            none,
+            "08:16:02 1795248960\n",
+        ),
+        ("%{begin}t", none, "[21/Nov/2026:08:16:00 +0000]\n"),
+        ("%{end}t", none, "[21/Nov/2026:08:16:02 +0000]\n"),
+        ("%{begin:}t", none, "[21/Nov/2026:08:16:00 +0000]\n"),
+        (
+            "%{end:msec}t %{end:msec_frac}t",
+            none,
+            "1795248962469 469\n",
+        ),
+        ("%{msecs}t|%{beginx}t", none, "msecs|beginx\n"),
+        (
+            "%{%a %d %b %Y %H:%M %Z}t",
+            |r| {
+                r.utc_offset = 3600;
+                r.zone = "CET";
+            },
+            "Sat 21 Nov 2026 09:16 CET\n",
+        ),
         ("a\\tb\\nc", none, "a\tb\nc\n"),
     ];
     for &(fmt, tweak, want) in cases {
@@ -163,9 +231,7 @@ fn compile_errors() {
         ("%", "ends in the middle"),
         ("%{Referer", "unterminated"),
         ("%i", "needs a {header} argument"),
-        ("%{%Y}t", "strftime formats are not supported yet"),
-        ("%{min}T", "unit must be s, ms or us"),
-        ("%{tid}P", "not supported yet"),
+        ("%^xx", "unrecognized log_format directive %^"),
     ];
     for &(fmt, want) in cases {
         let err = LogFormat::compile(fmt).unwrap_err();
@@ -181,6 +247,7 @@ fn uses_pid_only_with_percent_p() {
 
 #[test]
 fn writes_whole_lines() {
+    use crate::logging::access::AccessLog;
     let path = std::env::temp_dir().join(format!("access-log-test-{}", std::process::id()));
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -190,6 +257,31 @@ fn writes_whole_lines() {
     let log = AccessLog::new(LogFormat::compile(COMMON).unwrap(), file);
     log.write_line(b"one\n").unwrap();
     log.write_line(b"two\n").unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "one\ntwo\n");
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn buffered_lines_reach_the_file_on_flush_and_drop() {
+    use crate::logging::access::{AccessLog, flush_buffered};
+    let _turn = crate::logging::buffer::TEST_SERIAL
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let path = std::env::temp_dir().join(format!("access-log-buf-{}", std::process::id()));
+    let open = || {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .unwrap()
+    };
+    let log = AccessLog::with_buffering(LogFormat::compile(COMMON).unwrap(), open(), true);
+    log.write_line(b"one\n").unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
+    flush_buffered();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "one\n");
+    log.write_line(b"two\n").unwrap();
+    drop(log);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "one\ntwo\n");
     std::fs::remove_file(&path).unwrap();
 }
