@@ -260,6 +260,7 @@ impl ThreadedChild<'_> {
                 match nix::unistd::read(fd, &mut byte) {
                     Ok(1) if byte[0] == b'$' => {
                         log::debug!("child exiting at once: the master asked ('$')");
+                        access::flush_buffered();
                         process::exit_now(0);
                     }
                     // '!', or end of file (the master is gone): finish and leave.

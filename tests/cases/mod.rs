@@ -16,4 +16,5 @@ mod status;
 mod status_tools;
 mod stop;
 mod threads;
+mod threads_merged;
 mod tree;
