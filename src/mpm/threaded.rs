@@ -336,10 +336,13 @@ pub fn child_main(ctx: &ChildContext<'_>) -> i32 {
         log::error!("could not block signals for the child's threads: {e}");
         return EXIT_CHILDFATAL;
     }
+    let threads_per_child = (ctx.mpm.threads_per_child as usize).min(ctx.board.thread_limit());
+    // Each worker thread keeps its own file cache: share the child's descriptor budget.
+    crate::handlers::file_cache::share_between_threads(threads_per_child);
     let child = ThreadedChild {
         ctx,
         control,
-        threads_per_child: (ctx.mpm.threads_per_child as usize).min(ctx.board.thread_limit()),
+        threads_per_child,
         pid: std::process::id() as i32,
         signals: ChildSignals,
     };
