@@ -28,7 +28,7 @@ use mio::{Events, Interest, Poll, Registry, Token, Waker};
 use nix::sys::socket::MsgFlags;
 
 use super::event_table::{RESERVED_TOKENS, Table, Woken};
-use super::pool::{Pool, Popped};
+use super::pool::{Pool, Popped, StopOnDrop};
 use super::prefork::is_transient;
 use super::slot_observer::SlotObserver;
 use super::threaded::{ListenerWake, ThreadedChild};
@@ -304,6 +304,8 @@ impl<'a, 'c> Listener<'a, 'c> {
     }
 
     fn run(mut self) {
+        // Queued work is still done; then the workers leave (also if this thread panics).
+        let _stop_workers = StopOnDrop(self.pool);
         for l in &self.child.ctx.listeners.list {
             if let Err(e) = l.socket.set_nonblocking(true) {
                 log::error!("could not make {} non-blocking: {e}", l.local);
@@ -343,8 +345,6 @@ impl<'a, 'c> Listener<'a, 'c> {
         }
         self.publish(&pass);
         self.child.control.set_listener(None);
-        // Queued work is still done; then the workers leave.
-        self.pool.stop();
     }
 
     /// One pass over what the poller reported and what timed out, under one lock of the table:
