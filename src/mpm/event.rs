@@ -28,7 +28,7 @@ use mio::{Events, Interest, Poll, Registry, Token, Waker};
 use nix::sys::socket::MsgFlags;
 
 use super::event_table::{RESERVED_TOKENS, Table, Woken};
-use super::pool::{Pool, Popped};
+use super::pool::{Pool, Popped, StopOnDrop};
 use super::prefork::is_transient;
 use super::slot_observer::SlotObserver;
 use super::threaded::{ListenerWake, ThreadedChild};
@@ -74,17 +74,33 @@ impl Shared {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A worker parks an idle connection (`index`: its entry, if it was parked before).
-    fn park(&self, conn: Box<ParkedConn>, index: Option<u32>) {
+    /// A worker parks an idle connection (`index`: its entry, if it was parked before). Returns
+    /// it again (with its entry) if its next request is already there: the caller serves it.
+    ///
+    /// A connection stays registered in the poller, edge-triggered, from its first parking to
+    /// its close. Its first registration reports data that is already there; after that, data
+    /// that arrived while a worker had the connection produced an event the listener ignored
+    /// (busy), so the worker looks once itself, after the connection is visible as parked:
+    /// anything arriving later wakes the listener. No `epoll_ctl` per request.
+    fn park(&self, conn: Box<ParkedConn>, index: Option<u32>) -> Option<(Box<ParkedConn>, u32)> {
         let fd = conn.stream().as_raw_fd();
         let mut table = self.lock();
+        let first = index.is_none();
         let index = index.unwrap_or_else(|| table.allocate());
         let token = table.token(index);
         table.park(index, conn, Instant::now(), self.keep_alive_timeout);
-        self.arm(&mut table, index, fd, token);
+        if first {
+            self.register(&mut table, index, fd, token);
+            return None;
+        }
+        drop(table);
+        if !readable_now(fd) {
+            return None;
+        }
+        self.lock().unpark(token).map(|conn| (conn, index))
     }
 
-    /// A worker leaves the lingering close to the listener.
+    /// A worker leaves the lingering close to the listener (draining at once what is there).
     fn linger(&self, stream: TcpStream, index: Option<u32>) {
         if stream.set_nonblocking(true).is_err() {
             self.closed(index);
@@ -92,24 +108,29 @@ impl Shared {
         }
         let fd = stream.as_raw_fd();
         let mut table = self.lock();
+        let first = index.is_none();
         let index = index.unwrap_or_else(|| table.allocate());
         let token = table.token(index);
         table.linger(index, stream, Instant::now());
-        self.arm(&mut table, index, fd, token);
+        if first {
+            self.register(&mut table, index, fd, token);
+        } else if let Some(stream) = table.lingering_stream(index, Instant::now())
+            && drained(stream, &mut [0u8; 512])
+        {
+            drop(table.free(index));
+            drop(table);
+            self.closed_one();
+        }
     }
 
-    /// (Re-)registers `fd` for readability, under the table lock: a registration with a
-    /// readable socket reports it at once, so nothing that arrived earlier is missed.
-    fn arm(&self, table: &mut Table, index: u32, fd: i32, token: Token) {
+    /// Registers `fd` for readability, under the table lock (an event for it can only be
+    /// handled once it is in the table).
+    fn register(&self, table: &mut Table, index: u32, fd: i32, token: Token) {
         let mut source = SourceFd(&fd);
-        let result = self
+        if let Err(e) = self
             .registry
-            .reregister(&mut source, token, Interest::READABLE)
-            .or_else(|_| {
-                self.registry
-                    .register(&mut source, token, Interest::READABLE)
-            });
-        if let Err(e) = result {
+            .register(&mut source, token, Interest::READABLE)
+        {
             log::warn!("could not watch a connection in the poller: {e}; closing it");
             drop(table.free(index));
             self.closed_one();
@@ -185,7 +206,7 @@ fn worker_thread(child: &ThreadedChild<'_>, shared: &Shared, pool: &Pool<Task>, 
         } else {
             WorkerStatus::Ready
         });
-        let (mut conn, index) = match pool.pop_or_nudged() {
+        let (mut conn, mut index) = match pool.pop_or_nudged() {
             Popped::Task(Task::New {
                 stream,
                 peer,
@@ -210,20 +231,23 @@ fn worker_thread(child: &ThreadedChild<'_>, shared: &Shared, pool: &Pool<Task>, 
             extended_status: ctx.extended_status,
             stopping: &stopping,
         };
-        let burst = loop {
+        loop {
             match serve_ready(ctx.site, &mut conn, &mut observer) {
-                // The client was quick: its next request is there already, no need to park.
-                Burst::Park if readable_now(conn.stream()) => {}
-                burst => break burst,
-            }
-        };
-        match burst {
-            Burst::Park => shared.park(conn, index),
-            Burst::Linger => shared.linger(conn.into_stream(), index),
-            Burst::Closed(end) => {
-                log::trace!("connection from {peer} ended: {end:?}");
-                drop(conn);
-                shared.closed(index);
+                Burst::Park => match shared.park(conn, index) {
+                    // The client was quick: its next request is there already.
+                    Some((again, i)) => (conn, index) = (again, Some(i)),
+                    None => break,
+                },
+                Burst::Linger => {
+                    shared.linger(conn.into_stream(), index);
+                    break;
+                }
+                Burst::Closed(end) => {
+                    log::trace!("connection from {peer} ended: {end:?}");
+                    drop(conn);
+                    shared.closed(index);
+                    break;
+                }
             }
         }
     }
@@ -231,10 +255,10 @@ fn worker_thread(child: &ThreadedChild<'_>, shared: &Shared, pool: &Pool<Task>, 
 }
 
 /// True when a read would not block (data, or the client's end of file), without reading.
-fn readable_now(stream: &TcpStream) -> bool {
+fn readable_now(fd: i32) -> bool {
     let mut byte = [0u8; 1];
     let flags = MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT;
-    nix::sys::socket::recv(stream.as_raw_fd(), &mut byte, flags).is_ok()
+    nix::sys::socket::recv(fd, &mut byte, flags).is_ok()
 }
 
 /// What one pass of the listener left: the next timeout and the table's counts.
@@ -292,6 +316,8 @@ impl<'a, 'c> Listener<'a, 'c> {
     }
 
     fn run(mut self) {
+        // Queued work is still done; then the workers leave (also if this thread panics).
+        let _stop_workers = StopOnDrop(self.pool);
         for l in &self.child.ctx.listeners.list {
             if let Err(e) = l.socket.set_nonblocking(true) {
                 log::error!("could not make {} non-blocking: {e}", l.local);
@@ -331,8 +357,6 @@ impl<'a, 'c> Listener<'a, 'c> {
         }
         self.publish(&pass);
         self.child.control.set_listener(None);
-        // Queued work is still done; then the workers leave.
-        self.pool.stop();
     }
 
     /// One pass over what the poller reported and what timed out, under one lock of the table:

@@ -236,6 +236,23 @@ impl Table {
         }
     }
 
+    /// A worker takes back the connection it parked under `t`, if it is still parked there
+    /// (the listener may have handed it to a worker already, or it may have timed out).
+    pub fn unpark(&mut self, t: Token) -> Option<Box<ParkedConn>> {
+        let (index, generation) = split(t);
+        let entry = self.entries.get_mut(index as usize)?;
+        if entry.generation != generation || !matches!(entry.state, State::Parked { .. }) {
+            return None;
+        }
+        match std::mem::replace(&mut entry.state, State::Busy) {
+            State::Parked { conn, .. } => {
+                self.unlink(true, index);
+                Some(conn)
+            }
+            _ => None,
+        }
+    }
+
     /// The lingering socket of `index`, to drain (`None` if the entry is not lingering); the
     /// client is active, so its wait starts over (within the 30 s).
     pub fn lingering_stream(&mut self, index: u32, now: Instant) -> Option<&TcpStream> {

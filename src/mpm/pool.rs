@@ -177,6 +177,16 @@ impl<T> Pool<T> {
     }
 }
 
+/// Stops the pool when dropped: the listener holds one, so the workers leave even if the
+/// listener ends by a panic.
+pub struct StopOnDrop<'a, T>(pub &'a Pool<T>);
+
+impl<T> Drop for StopOnDrop<'_, T> {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -203,7 +203,7 @@ impl ThreadedChild<'_> {
             let spawned = Builder::new()
                 .name(format!("worker-{thread}"))
                 .stack_size(THREAD_STACK)
-                .spawn_scoped(scope, move || worker(thread));
+                .spawn_scoped(scope, move || self.contain(|| worker(thread)));
             if let Err(e) = spawned {
                 log::error!("could not start worker thread {thread}: {e}");
                 self.ctx
@@ -215,6 +215,15 @@ impl ThreadedChild<'_> {
         pending
     }
 
+    /// Runs a thread's body; if it panics (a bug), the child stops gracefully and exits as
+    /// "sick" instead of limping on without that thread.
+    fn contain(&self, body: impl FnOnce()) {
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).is_err() {
+            log::error!("a thread of this child panicked; the child stops and is replaced");
+            self.control.request_stop(true);
+        }
+    }
+
     /// Starts the listener thread running `listener`.
     pub fn start_listener<'scope, F>(&'scope self, scope: &'scope Scope<'scope, '_>, listener: F)
     where
@@ -223,7 +232,7 @@ impl ThreadedChild<'_> {
         if let Err(e) = Builder::new()
             .name("listener".into())
             .stack_size(THREAD_STACK)
-            .spawn_scoped(scope, listener)
+            .spawn_scoped(scope, move || self.contain(listener))
         {
             log::error!("could not start the listener thread: {e}");
             self.control.request_stop(true);
@@ -362,10 +371,13 @@ fn run_child(ctx: &ChildContext<'_>) -> i32 {
         log::error!("could not block signals for the child's threads: {e}");
         return EXIT_CHILDFATAL;
     }
+    let threads_per_child = (ctx.mpm.threads_per_child as usize).min(ctx.board.thread_limit());
+    // Each worker thread keeps its own file cache: share the child's descriptor budget.
+    crate::handlers::file_cache::share_between_threads(threads_per_child);
     let child = ThreadedChild {
         ctx,
         control,
-        threads_per_child: (ctx.mpm.threads_per_child as usize).min(ctx.board.thread_limit()),
+        threads_per_child,
         pid: std::process::id() as i32,
         signals: ChildSignals,
     };

@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 
 use nix::sys::pthread::pthread_self;
 
-use super::pool::Pool;
+use super::pool::{Pool, StopOnDrop};
 use super::prefork::{accept, is_transient};
 use super::slot_observer::SlotObserver;
 use super::threaded::{ListenerWake, ThreadedChild, listener_takes_usr2};
@@ -42,6 +42,8 @@ pub fn run(child: &ThreadedChild<'_>) {
 }
 
 fn listener(child: &ThreadedChild<'_>, pool: &Pool<Accepted>) {
+    // Connections already handed over are still served; then the workers leave.
+    let _stop_workers = StopOnDrop(pool);
     listener_takes_usr2();
     child
         .control
@@ -71,8 +73,6 @@ fn listener(child: &ThreadedChild<'_>, pool: &Pool<Accepted>) {
         }
     }
     child.control.set_listener(None);
-    // Connections already handed over are still served; then the workers leave.
-    pool.stop();
 }
 
 fn worker_thread(child: &ThreadedChild<'_>, pool: &Pool<Accepted>, thread: usize) {
