@@ -10,11 +10,15 @@
 #   TESTS       default "static1k static100k static1k_c200 static1k_close" (proxy1k needs the
 #               [[proxy]] support of a later issue)
 #   ACCESS_LOG  1 = every server writes an access log (default 0: none does)
+#   MPM         mpmd's MPM: prefork (default), worker or event
 #   ANCHORS     path of anchors.sh (default: ../shared/bench/anchors.sh beside the repo)
 #
-# mpmd runs as the "candidate": release build, prefork, in the foreground, with the same MPM
-# numbers as Apache's bench config (conf/mpm-prefork.conf there: StartServers 5,
-# MinSpareServers 5, MaxSpareServers 10, MaxRequestWorkers 150), keep-alive on with Apache's
+# mpmd runs as the "candidate": release build, in the foreground, with the same MPM numbers as
+# Apache's bench config: prefork as conf/mpm-prefork.conf there (StartServers 5,
+# MinSpareServers 5, MaxSpareServers 10, MaxRequestWorkers 150); worker and event as
+# conf/mpm-worker.conf / mpm-event.conf, i.e. the compiled-in defaults (StartServers 3,
+# ThreadsPerChild 25, Min/MaxSpareThreads 75/250, MaxRequestWorkers 400,
+# AsyncRequestWorkerFactor 2), which are mpmd's defaults too. Keep-alive on with Apache's
 # defaults, sendfile on (as the anchors). Everything listens on 127.0.0.1 only.
 #
 # Internal: `bench.sh candidate` is what anchors.sh runs (through CANDIDATE_CMD) to start mpmd;
@@ -32,8 +36,13 @@ die() { log "ERROR: $*"; exit 1; }
 # Runs inside anchors.sh's `setsid bash -c "$CANDIDATE_CMD"`, with PORT, DOCROOT, RUN_DIR set.
 start_candidate() {
     : "${PORT:?}" "${DOCROOT:?}" "${RUN_DIR:?}" "${MPMD_BIN:?}"
-    local access_log='""'
+    local access_log='""' mpm_keys
     [[ "${ACCESS_LOG:-0}" == 1 ]] && access_log="\"$RUN_DIR/access.log\""
+    case "${MPM:-prefork}" in
+    prefork) mpm_keys=$'module = "prefork"\nstart_servers = 5\nmin_spare_servers = 5\nmax_spare_servers = 10\nmax_request_workers = 150' ;;
+    worker | event) mpm_keys="module = \"$MPM\"" ;;
+    *) die "MPM must be prefork, worker or event, not $MPM" ;;
+    esac
     cat >"$RUN_DIR/mpmd.toml" <<EOF
 # Rendered by scripts/bench.sh for anchors.sh.
 listen = ["127.0.0.1:$PORT"]
@@ -42,11 +51,7 @@ error_log = "$RUN_DIR/error.log"
 log_level = "warn"
 
 [mpm]
-module = "prefork"
-start_servers = 5
-min_spare_servers = 5
-max_spare_servers = 10
-max_request_workers = 150
+$mpm_keys
 
 [http]
 keep_alive = true
@@ -88,9 +93,10 @@ Content: `index.html` of exactly 1 KiB and a 100 KiB binary. `static1k_c200` use
 connections, the others 50; `static1k_close` sends `Connection: close` (no keep-alive).
 Access logs are off for every server unless `ACCESS_LOG=1`.
 
-mpmd runs the release build with the prefork MPM and Apache's bench numbers (start_servers 5,
-min_spare_servers 5, max_spare_servers 10, max_request_workers 150), keep-alive with Apache's
-defaults (5 s, 100 requests), sendfile on. Memory is read after each round: RSS counts shared
+mpmd runs the release build with the MPM given by `MPM=` (prefork by default) and Apache's
+bench numbers (prefork: start_servers 5, min_spare_servers 5, max_spare_servers 10,
+max_request_workers 150; worker and event: the compiled-in defaults, which mpmd shares),
+keep-alive with Apache's defaults (5 s, 100 requests), sendfile on. Memory is read after each round: RSS counts shared
 pages in every process, PSS splits them (the honest total of a forking server).
 EOF
 )"
@@ -101,7 +107,7 @@ EOF
         if [[ -f "$out_dir/env.txt" ]]; then
             echo '```'
             cat "$out_dir/env.txt"
-            echo "mpmd $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '(no git revision)')"
+            echo "mpmd $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '(no git revision)') MPM=$MPM"
             echo '```'
             echo
         fi
@@ -116,6 +122,8 @@ main() {
     local anchors="${ANCHORS:-$ROOT/../shared/bench/anchors.sh}"
     [[ -f "$anchors" ]] || die "benchmark kit not found: $anchors (expected ../shared/bench/ beside the repo, or set ANCHORS)"
     [[ -f "$ROOT/conf/mime.types" ]] || die "missing $ROOT/conf/mime.types"
+    export MPM="${MPM:-prefork}"
+    case "$MPM" in prefork | worker | event) ;; *) die "MPM must be prefork, worker or event, not $MPM" ;; esac
 
     log "cargo build --release"
     (cd "$ROOT" && cargo build --release)
@@ -123,6 +131,7 @@ main() {
     [[ -x "$MPMD_BIN" ]] || die "no binary at $MPMD_BIN"
 
     export CANDIDATE_NAME=mpmd
+    [[ "$MPM" == prefork ]] || CANDIDATE_NAME="mpmd-$MPM"
     # Single quotes: anchors.sh exports PORT, DOCROOT, RUN_DIR for this command.
     export CANDIDATE_CMD="exec bash '$SELF' candidate"
     export SERVERS="${SERVERS:-prefork nginx candidate}"
@@ -130,7 +139,7 @@ main() {
     export ACCESS_LOG="${ACCESS_LOG:-0}"
     export OUT_DIR="${OUT_DIR:-$(mktemp -d -t mpmd-bench.XXXXXX)}"
 
-    log "running $anchors (SERVERS=\"$SERVERS\" TESTS=\"$TESTS\"), raw output in $OUT_DIR"
+    log "running $anchors (SERVERS=\"$SERVERS\" TESTS=\"$TESTS\" MPM=$MPM), raw output in $OUT_DIR"
     bash "$anchors" matrix
     [[ -s "$OUT_DIR/report.md" ]] || die "anchors.sh produced no report in $OUT_DIR"
     write_report "$OUT_DIR"

@@ -36,7 +36,7 @@ pub fn execute(invocation: Invocation) -> i32 {
         Command::Settings => {
             println!("Server version: {}", server_description());
             println!("Server built:   {}", crate::status::SERVER_BUILT);
-            println!("Server MPMs:    prefork (worker and event: not built yet)");
+            println!("Server MPMs:    prefork worker event");
             println!("Architecture:   {}-bit", usize::BITS);
             println!(" -D MAX_SERVER_LIMIT=200000");
             println!(" -D DEFAULT_CONFIG=\"{}\"", crate::cli::DEFAULT_CONFIG);
@@ -318,8 +318,13 @@ fn run_single(master: &mut Master, readiness: &mut Readiness) -> i32 {
     master.announce();
     readiness.ready();
     master.publish_generation();
-    master.board.slot_starting(0, 0);
-    master.board.slot_forked(0, std::process::id() as i32);
+    let threaded = master.config.mpm.module != crate::config::MpmModule::Prefork;
+    if threaded {
+        master.board.process_forked(0, std::process::id() as i32);
+    } else {
+        master.board.slot_starting(0, 0);
+        master.board.slot_forked(0, std::process::id() as i32);
+    }
     let ctx = ChildContext {
         slot: 0,
         generation: 0,
@@ -332,8 +337,13 @@ fn run_single(master: &mut Master, readiness: &mut Readiness) -> i32 {
         single_process: true,
         vhost: master.vhost(),
         extended_status: master.config.status.extended_status,
+        mpm: &master.config.mpm,
     };
-    let code = child_main(&ctx);
+    let code = if threaded {
+        crate::mpm::threaded::child_main(&ctx)
+    } else {
+        child_main(&ctx)
+    };
     pidfile::remove(&master.config.pid_file, std::process::id());
     crate::notice!("single-process mode stopped");
     code

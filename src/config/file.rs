@@ -62,6 +62,8 @@ pub struct RawMpm {
     pub thread_limit: Field<u32>,
     pub min_spare_threads: Field<u32>,
     pub max_spare_threads: Field<u32>,
+    /// event only (Apache's AsyncRequestWorkerFactor): an integer or a fraction.
+    pub async_request_worker_factor: Field<f64>,
 }
 
 /// `[http]`.

@@ -1,8 +1,6 @@
 //! Which issue brings each feature that is parsed but not supported yet, for the
 //! "not supported yet" messages. Update these when an issue lands and its keys become live.
 
-/// `mpm.module = "worker"` or `"event"`.
-pub const THREADS: &str = "issue #5, \"worker and event MPMs\"";
 /// `[[proxy]]`, `[[balancer]]`.
 pub const PROXY: &str = "issue #6, \"reverse proxy\"";
 /// MultiViews, type maps, the language/charset/encoding tables.

@@ -46,6 +46,10 @@ impl Expect for u16 {
     const EXPECTED: &'static str = "an integer from 0 to 65535";
 }
 
+impl Expect for f64 {
+    const EXPECTED: &'static str = "a number";
+}
+
 impl Expect for bool {
     const EXPECTED: &'static str = "true or false";
 }

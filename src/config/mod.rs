@@ -36,6 +36,7 @@ use serde::Deserialize;
 
 pub use error::{ConfigError, ConfigErrors, Warning};
 pub use merge::apply_options;
+pub use mpm::WORKER_FACTOR_SCALE;
 pub use types::*;
 
 use error::Diagnostics;

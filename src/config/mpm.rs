@@ -9,7 +9,7 @@
 use super::types::{MpmConfig, MpmModule};
 
 /// `[mpm]` as given: `None` = not set (use the module's default).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MpmInput {
     pub start_servers: Option<u32>,
     pub min_spare_servers: Option<u32>,
@@ -21,14 +21,20 @@ pub struct MpmInput {
     pub thread_limit: Option<u32>,
     pub min_spare_threads: Option<u32>,
     pub max_spare_threads: Option<u32>,
+    /// Already checked to be > 0 (a config error otherwise).
+    pub async_request_worker_factor: Option<f64>,
 }
 
 /// Values that cannot change across a restart (Apache keeps them in retained data).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retained {
+    pub module: MpmModule,
     pub server_limit: u32,
     pub thread_limit: u32,
 }
+
+/// Apache's `WORKER_FACTOR_SCALE`: AsyncRequestWorkerFactor is stored in sixteenths.
+pub const WORKER_FACTOR_SCALE: u32 = 16;
 
 /// prefork `MAX_SERVER_LIMIT`.
 pub const PREFORK_MAX_SERVER_LIMIT: u32 = 200_000;
@@ -54,6 +60,7 @@ pub fn defaults(module: MpmModule) -> MpmConfig {
         thread_limit: 64,
         min_spare_threads: 75,
         max_spare_threads: 250,
+        async_request_worker_factor_16ths: 2 * WORKER_FACTOR_SCALE,
     }
 }
 
@@ -63,6 +70,21 @@ pub fn resolve_mpm(
     input: &MpmInput,
     previous: Option<Retained>,
 ) -> (MpmConfig, Vec<String>) {
+    let mut warnings = Vec::new();
+    // The MPM is loaded once (Apache cannot swap it on a restart either), and the scoreboard's
+    // shape depends on it.
+    let module = match previous {
+        Some(old) if old.module != module => {
+            warnings.push(format!(
+                "changing mpm.module to \"{}\" from original value of \"{}\" not allowed \
+                 during restart",
+                module_name(module),
+                module_name(old.module)
+            ));
+            old.module
+        }
+        _ => module,
+    };
     let d = defaults(module);
     let mut c = MpmConfig {
         module,
@@ -76,8 +98,9 @@ pub fn resolve_mpm(
         thread_limit: input.thread_limit.unwrap_or(d.thread_limit),
         min_spare_threads: input.min_spare_threads.unwrap_or(d.min_spare_threads),
         max_spare_threads: input.max_spare_threads.unwrap_or(d.max_spare_threads),
+        async_request_worker_factor_16ths: d.async_request_worker_factor_16ths,
     };
-    let mut warnings = Vec::new();
+    async_factor(&mut c, input, &mut warnings);
     match module {
         MpmModule::Prefork => clamp_prefork(&mut c, input, previous, &mut warnings),
         MpmModule::Worker | MpmModule::Event => {
@@ -85,6 +108,39 @@ pub fn resolve_mpm(
         }
     }
     (c, warnings)
+}
+
+/// The key value of `module`.
+pub fn module_name(module: MpmModule) -> &'static str {
+    match module {
+        MpmModule::Prefork => "prefork",
+        MpmModule::Worker => "worker",
+        MpmModule::Event => "event",
+    }
+}
+
+/// `async_request_worker_factor`: Apache's `set_worker_factor` (values below 1 become 1) plus a
+/// warning where another MPM ignores it.
+fn async_factor(c: &mut MpmConfig, input: &MpmInput, w: &mut Vec<String>) {
+    let Some(factor) = input.async_request_worker_factor else {
+        return;
+    };
+    if c.module != MpmModule::Event {
+        w.push(format!(
+            "async_request_worker_factor is ignored by the {} MPM",
+            module_name(c.module)
+        ));
+        return;
+    }
+    let scaled = (factor * f64::from(WORKER_FACTOR_SCALE)).min(f64::from(u32::MAX));
+    if scaled < f64::from(WORKER_FACTOR_SCALE) {
+        w.push(format!(
+            "async_request_worker_factor of {factor} is less than 1, increasing to 1."
+        ));
+        c.async_request_worker_factor_16ths = WORKER_FACTOR_SCALE;
+    } else {
+        c.async_request_worker_factor_16ths = scaled as u32;
+    }
 }
 
 fn clamp_server_limit(
@@ -300,11 +356,7 @@ fn clamp_threaded(
         ));
         c.start_servers = processes;
     }
-    let name = if c.module == MpmModule::Event {
-        "event"
-    } else {
-        "worker"
-    };
+    let name = module_name(c.module);
     for (key, set) in [
         ("min_spare_servers", input.min_spare_servers),
         ("max_spare_servers", input.max_spare_servers),

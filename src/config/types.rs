@@ -112,6 +112,9 @@ pub struct MpmConfig {
     pub thread_limit: u32,
     pub min_spare_threads: u32,
     pub max_spare_threads: u32,
+    /// event: Apache's AsyncRequestWorkerFactor in sixteenths, as Apache stores it
+    /// (`WORKER_FACTOR_SCALE`): 32 = 2.0 (the default), never below 16.
+    pub async_request_worker_factor_16ths: u32,
 }
 
 /// `[http]`.

@@ -16,7 +16,6 @@ use super::duration::Unit;
 use super::error::{Diagnostics, did_you_mean};
 use super::extract::{Val, resolve, take, take_duration, take_items, take_list};
 use super::file::{RawConfig, RawHttp, RawLog, RawMpm, RawStatus};
-use super::later::THREADS;
 use super::lenient::{Expect, Field, Item, StringList};
 use super::mpm::{MpmInput, Retained, resolve_mpm};
 use super::types::{
@@ -95,6 +94,7 @@ pub fn build(
         ServerTokens::Full,
     );
     let retained = previous.map(|p| Retained {
+        module: p.mpm.module,
         server_limit: p.mpm.server_limit,
         thread_limit: p.mpm.thread_limit,
     });
@@ -273,15 +273,25 @@ fn account(diag: &mut Diagnostics<'_>, field: Field<String>, key: &str) -> Optio
 
 /// `[mpm]`: aliases, "not supported yet" for other modules, then Apache's clamps.
 fn mpm(diag: &mut Diagnostics<'_>, raw: RawMpm, retained: Option<Retained>) -> MpmConfig {
-    let module = match keyword_val(diag, raw.module, "mpm.module", parse_module) {
-        Some(v) if v.value != MpmModule::Prefork => {
-            let why = format!("only \"prefork\"; the others come with {THREADS}");
-            diag.unsupported(v.span, "mpm.module", &why);
-            v.value
+    let module = keyword_val(diag, raw.module, "mpm.module", parse_module)
+        .map_or(MpmModule::Prefork, |v| v.value);
+    let async_request_worker_factor = take(
+        diag,
+        raw.async_request_worker_factor,
+        "mpm.async_request_worker_factor",
+    )
+    .and_then(|v| {
+        if v.value > 0.0 && v.value.is_finite() {
+            Some(v.value)
+        } else {
+            diag.invalid(
+                v.span,
+                "mpm.async_request_worker_factor",
+                "must be a positive number",
+            );
+            None
         }
-        Some(v) => v.value,
-        None => MpmModule::Prefork,
-    };
+    });
     let max_request_workers = aliased(
         diag,
         (raw.max_request_workers, "max_request_workers"),
@@ -305,6 +315,7 @@ fn mpm(diag: &mut Diagnostics<'_>, raw: RawMpm, retained: Option<Retained>) -> M
         thread_limit: get(raw.thread_limit, "thread_limit"),
         min_spare_threads: get(raw.min_spare_threads, "min_spare_threads"),
         max_spare_threads: get(raw.max_spare_threads, "max_spare_threads"),
+        async_request_worker_factor,
     };
     let (config, warnings) = resolve_mpm(module, &input, retained);
     for warning in warnings {

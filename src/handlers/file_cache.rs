@@ -21,6 +21,20 @@ use crate::sys::mmap::MappedFile;
 
 /// Most open files kept (each holds one fd).
 pub const MAX_ENTRIES: usize = 128;
+
+/// Threads of this process that each keep a cache (1 for prefork; threaded children set
+/// theirs with [`share_between_threads`]): the entry limit is divided between them, so a
+/// child's cached descriptors stay about [`MAX_ENTRIES`] (at least 16 per thread).
+static THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+
+/// A threaded child runs `threads` caches: keep their open files within the child's budget.
+pub fn share_between_threads(threads: usize) {
+    THREADS.store(threads.max(1), std::sync::atomic::Ordering::Relaxed);
+}
+
+fn max_entries() -> usize {
+    (MAX_ENTRIES / THREADS.load(std::sync::atomic::Ordering::Relaxed)).max(16)
+}
 /// Most bytes mapped at once across entries.
 pub const MAX_MAPPED_BYTES: u64 = 64 << 20;
 /// Files up to this size are sent as head + map in one `writev` when mmap is enabled.
@@ -193,7 +207,7 @@ impl FileCache {
     /// `map_bytes` more mapped bytes fit.
     fn make_room(&mut self, keep: &[u8], add_entries: usize, map_bytes: u64) {
         loop {
-            let over_entries = self.entries.len() + add_entries > MAX_ENTRIES;
+            let over_entries = self.entries.len() + add_entries > max_entries();
             let over_bytes = self.mapped + map_bytes > MAX_MAPPED_BYTES;
             if !over_entries && !over_bytes {
                 return;

@@ -54,6 +54,7 @@ pub fn serve_connection(
         requests: 0,
         kept_alive: 0,
         pid: None,
+        park: false,
     };
     let end = conn.run(&mut s, obs);
     scratch::give_back(s);
@@ -64,6 +65,8 @@ pub fn serve_connection(
 enum HeadEnd {
     Closed,
     Idle,
+    /// Idle between requests, and the event MPM's poller does the waiting (`park`).
+    Park,
     Io(std::io::Error),
     Reject(HttpError),
 }
@@ -75,18 +78,21 @@ enum Step {
 }
 
 /// One connection's state.
-struct Conn<'a, 's> {
-    site: &'a Site,
-    peer: SocketAddr,
-    local: SocketAddr,
+pub(super) struct Conn<'a, 's> {
+    pub(super) site: &'a Site,
+    pub(super) peer: SocketAddr,
+    pub(super) local: SocketAddr,
     /// The client, its host names looked up at most once per connection.
-    client: Client,
-    io: ConnIo<'s>,
+    pub(super) client: Client,
+    pub(super) io: ConnIo<'s>,
     /// Requests answered so far.
-    requests: u32,
+    pub(super) requests: u32,
     /// Responses that kept the connection alive (Apache's `keepalives`).
-    kept_alive: u32,
-    pid: Option<u32>,
+    pub(super) kept_alive: u32,
+    pub(super) pid: Option<u32>,
+    /// Served in bursts (event MPM, `burst.rs`): the idle wait between requests and the
+    /// lingering close happen in the poller, not in this thread.
+    pub(super) park: bool,
 }
 
 /// What the log line says about a request beyond the connection's fixed parts.
@@ -134,7 +140,7 @@ struct Refused<'r> {
 }
 
 impl<'a, 's> Conn<'a, 's> {
-    fn run(&mut self, s: &mut Scratch, obs: &mut dyn ConnObserver) -> ConnEnd {
+    pub(super) fn run(&mut self, s: &mut Scratch, obs: &mut dyn ConnObserver) -> ConnEnd {
         if let Err(e) = self.io.setup(self.site.http().timeout) {
             return ConnEnd::Error(e);
         }
@@ -143,6 +149,7 @@ impl<'a, 's> Conn<'a, 's> {
             let mut scanner = HeadScanner::new();
             let head_len = match self.read_head(&mut s.inbuf, &mut scanner, obs) {
                 Ok(n) => n,
+                Err(HeadEnd::Park) => return ConnEnd::Parked,
                 Err(HeadEnd::Closed) => return ConnEnd::ClientClosed,
                 Err(HeadEnd::Idle) if self.requests == 0 => return ConnEnd::ReadTimeout,
                 Err(HeadEnd::Idle) => return ConnEnd::KeepAliveTimeout,
@@ -202,6 +209,10 @@ impl<'a, 's> Conn<'a, 's> {
                 }
             }
             let started = !inbuf.is_empty();
+            // A burst reads what woke it; the next idle wait is the poller's.
+            if self.park && !started && self.requests > 0 && self.io.bytes_in > 0 {
+                return Err(HeadEnd::Park);
+            }
             let http = self.site.http();
             let idle = !started && self.requests > 0;
             let mut timeout = if idle {
@@ -307,7 +318,7 @@ impl<'a, 's> Conn<'a, 's> {
             return ConnEnd::Error(e);
         }
         obs.phase(Phase::Closing);
-        self.io.lingering_close(work.drain_buf());
+        self.io.close(!self.park, work.drain_buf());
         if r.err.status == 408 {
             ConnEnd::ReadTimeout
         } else {
@@ -528,7 +539,7 @@ impl<'a, 's> Conn<'a, 's> {
             return Step::Continue;
         }
         obs.phase(Phase::Closing);
-        self.io.lingering_close(work.drain_buf());
+        self.io.close(!self.park, work.drain_buf());
         Step::End(ConnEnd::ServerClosed)
     }
 

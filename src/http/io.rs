@@ -38,10 +38,23 @@ pub fn remaining(deadline: Instant, now: Instant) -> Option<Duration> {
         .filter(|d| *d >= MIN_WAIT)
 }
 
+/// The socket options a connection has set, so each is set once, not per request (or per
+/// burst, for the event MPM).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SocketState {
+    /// The receive timeout (`None` = not set by us yet).
+    rcv_timeout: Option<Duration>,
+    /// The write timeout and TCP_NODELAY were set ([`ConnIo::setup`]), with this timeout.
+    set_up: Option<Duration>,
+}
+
 /// A connection's socket plus its byte counters and the receive timeout currently set.
 pub struct ConnIo<'s> {
     stream: &'s TcpStream,
-    rcv_timeout: Option<Duration>,
+    /// What is set on the socket already (kept across the event MPM's bursts).
+    state: SocketState,
+    /// Our side is shut down; the event MPM's poller does the lingering close.
+    write_closed: bool,
     /// Bytes read from the client so far (for `%I`).
     pub bytes_in: u64,
     /// Bytes written to the client so far (for `%O`).
@@ -50,12 +63,24 @@ pub struct ConnIo<'s> {
 
 impl<'s> ConnIo<'s> {
     pub fn new(stream: &'s TcpStream) -> ConnIo<'s> {
+        ConnIo::resume(stream, SocketState::default())
+    }
+
+    /// A connection served in bursts (event MPM): `state` is what an earlier burst left set
+    /// on the socket ([`ConnIo::state`]), so it is not set again for nothing.
+    pub fn resume(stream: &'s TcpStream, state: SocketState) -> ConnIo<'s> {
         ConnIo {
             stream,
-            rcv_timeout: None,
+            state,
+            write_closed: false,
             bytes_in: 0,
             bytes_out: 0,
         }
+    }
+
+    /// What is set on the socket now.
+    pub fn state(&self) -> SocketState {
+        self.state
     }
 
     pub fn stream(&self) -> &'s TcpStream {
@@ -65,15 +90,19 @@ impl<'s> ConnIo<'s> {
     /// Per-connection socket set-up: send timeout and TCP_NODELAY (responses go out in as few
     /// writes as possible; Nagle would only delay the last segment of a sendfile).
     pub fn setup(&mut self, write_timeout: Duration) -> io::Result<()> {
+        if self.state.set_up == Some(write_timeout) {
+            return Ok(());
+        }
+        self.state.set_up = Some(write_timeout);
         let sock = SockRef::from(self.stream);
         sock.set_write_timeout(Some(write_timeout.max(MIN_WAIT)))?;
         sock.set_tcp_nodelay(true)
     }
 
     fn set_rcv_timeout(&mut self, d: Duration) -> io::Result<()> {
-        if self.rcv_timeout != Some(d) {
+        if self.state.rcv_timeout != Some(d) {
             SockRef::from(self.stream).set_read_timeout(Some(d))?;
-            self.rcv_timeout = Some(d);
+            self.state.rcv_timeout = Some(d);
         }
         Ok(())
     }
@@ -171,6 +200,21 @@ impl<'s> ConnIo<'s> {
             }
         }
         Ok(())
+    }
+
+    /// Ends the connection after a response: lingering close here (`linger_here`), or only
+    /// the half-close when the event MPM's poller does the draining (no thread waits).
+    pub fn close(&mut self, linger_here: bool, scratch: &mut [u8]) {
+        if linger_here {
+            self.lingering_close(scratch);
+        } else {
+            self.write_closed = self.stream.shutdown(Shutdown::Write).is_ok();
+        }
+    }
+
+    /// True once [`ConnIo::close`] half-closed the socket for the poller to drain.
+    pub fn write_closed(&self) -> bool {
+        self.write_closed
     }
 
     /// Apache's `ap_lingering_close`: send FIN, then read and drop whatever the client still

@@ -1,11 +1,13 @@
 //! HTTP/1.1 for one accepted connection: parsing, the keep-alive loop, responses.
 //!
-//! The MPM calls [`serve_connection`] once per accepted connection and learns about progress
-//! through a [`ConnObserver`] (the scoreboard slot). Everything under here is blocking I/O on
+//! The MPM calls [`serve_connection`] once per accepted connection (the event MPM calls
+//! [`serve_ready`] once per burst of requests instead) and learns about progress through a
+//! [`ConnObserver`] (the scoreboard slot). Everything under here is blocking I/O on
 //! one socket; nothing here knows about processes, signals or the scoreboard's layout.
 
 pub mod answer;
 pub mod body;
+pub mod burst;
 pub mod conn;
 pub mod date;
 pub mod error;
@@ -32,6 +34,7 @@ mod range_conn_tests;
 #[cfg(test)]
 pub(crate) mod test_support;
 
+pub use burst::{Burst, ParkedConn, serve_ready};
 pub use conn::serve_connection;
 pub use error::HttpError;
 pub use response::{Response, error_page};
@@ -68,6 +71,9 @@ pub enum ConnEnd {
     ServerClosed,
     /// An I/O error (reset by peer, write timeout, ...).
     Error(std::io::Error),
+    /// Not an end: the connection waits for its next request in the event MPM's poller (only
+    /// [`burst::serve_ready`] returns it, as [`burst::Burst::Park`]).
+    Parked,
 }
 
 /// Scoreboard-facing hooks; the MPM implements this over its shared-memory slot.

@@ -44,6 +44,7 @@ pub fn test_config(root: &Path, types_config: &Path) -> Config {
             thread_limit: 64,
             min_spare_threads: 75,
             max_spare_threads: 250,
+            async_request_worker_factor_16ths: 32,
         },
         http: HttpConfig {
             timeout: Duration::from_secs(60),

@@ -11,6 +11,7 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
 use super::Master;
+use crate::config::MpmModule;
 use crate::mpm::prefork::{ChildContext, child_main, recycle_limit};
 use crate::sys::process::{Forked, fork};
 
@@ -32,7 +33,21 @@ impl PipeOfDeath {
 
     /// Writes one `'!'`.
     pub fn signal_one(&self) {
-        let _ = nix::unistd::write(&self.write, b"!");
+        self.signal(b'!', 1);
+    }
+
+    /// Writes `byte` `count` times (the pipe holds 64 KiB, more than `server_limit` bytes; a
+    /// full pipe already says what another byte would).
+    pub fn signal(&self, byte: u8, count: usize) {
+        let bytes = vec![byte; count];
+        let mut rest = &bytes[..];
+        while !rest.is_empty() {
+            match nix::unistd::write(&self.write, rest) {
+                Ok(n) if n > 0 => rest = &rest[n..],
+                Err(Errno::EINTR) => {}
+                _ => return,
+            }
+        }
     }
 
     /// Empties the pipe (bytes nobody consumed must not kill a child of the next generation).
@@ -61,7 +76,13 @@ pub fn reap_one() -> Option<WaitStatus> {
 /// Forks a child into `slot`. In the child this never returns: it serves, then `_exit`s.
 pub fn spawn(master: &mut Master, slot: usize) -> Result<Pid, Errno> {
     let generation = master.generation;
-    master.board.slot_starting(slot, generation);
+    let threaded = master.config.mpm.module != MpmModule::Prefork;
+    if threaded && !master.board.threads_all_dead(slot) {
+        // worker squatting: the exiting child keeps the records its threads still hold.
+        master.board.slot_squatted(slot, generation);
+    } else {
+        master.board.slot_starting(slot, generation);
+    }
     let seed = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
@@ -70,7 +91,11 @@ pub fn spawn(master: &mut Master, slot: usize) -> Result<Pid, Errno> {
     let max_connections = recycle_limit(master.config.mpm.max_connections_per_child, seed);
     match fork() {
         Ok(Forked::Parent(pid)) => {
-            master.board.slot_forked(slot, pid.as_raw());
+            if threaded {
+                master.board.process_forked(slot, pid.as_raw());
+            } else {
+                master.board.slot_forked(slot, pid.as_raw());
+            }
             Ok(pid)
         }
         Ok(Forked::Child) => {
@@ -86,13 +111,24 @@ pub fn spawn(master: &mut Master, slot: usize) -> Result<Pid, Errno> {
                 single_process: false,
                 vhost: master.vhost(),
                 extended_status: master.config.status.extended_status,
+                mpm: &master.config.mpm,
             };
-            let code = child_main(&ctx);
+            let code = if threaded {
+                crate::mpm::threaded::child_main(&ctx)
+            } else {
+                child_main(&ctx)
+            };
             // _exit: no atexit handlers, no flushing of stdio buffers copied from the master.
             crate::sys::process::exit_now(code)
         }
         Err(e) => {
-            master.board.slot_dead(slot);
+            if threaded {
+                master
+                    .board
+                    .threads_dead(slot, 0, master.children.get(slot).is_none());
+            } else {
+                master.board.slot_dead(slot);
+            }
             Err(e)
         }
     }

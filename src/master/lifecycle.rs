@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 
 use super::reclaim::{Reclaim, step_message};
+use super::threaded::{PODX_GRACEFUL, PODX_RESTART};
 use super::{Master, effects, log_at, pidfile};
 use crate::config::{self, Config};
 use crate::http::Site;
@@ -49,16 +50,20 @@ impl Master {
             // Bytes for the old generation must not retire a new child.
             self.pod.drain();
             let old: Vec<_> = self.children.iter().collect();
+            let threaded = self.thread_limits().is_some();
+            self.end_generation_podx(PODX_GRACEFUL);
             self.config = next;
             self.site = site;
             self.publish_generation();
-            for (slot, child) in old {
+            // Threaded children read the podx; their threads mark their own records.
+            for (slot, child) in old.into_iter().filter(|_| !threaded) {
                 self.board.slot_graceful(slot);
                 effects::signal(child.pid, Signal::SIGUSR1);
             }
             self.spawn.after_graceful_restart();
         } else {
             crate::notice!("SIGHUP received.  Attempting to restart");
+            self.end_generation_podx(PODX_RESTART);
             self.terminate_children();
             self.pod.drain();
             self.config = next;
@@ -72,6 +77,7 @@ impl Master {
 
     /// TERM: every child gets SIGTERM, with Apache's reclaim escalation; then the pid file goes.
     pub(super) fn stop_now(&mut self) {
+        self.end_generation_podx(PODX_RESTART);
         self.terminate_children();
         pidfile::remove(&self.config.pid_file, std::process::id());
     }
@@ -79,9 +85,13 @@ impl Master {
     /// WINCH: stop accepting, let children finish, exit (bounded by graceful_shutdown_timeout).
     pub(super) fn graceful_stop(&mut self) {
         self.listeners.list.clear();
-        for (slot, child) in self.children.iter().collect::<Vec<_>>() {
-            self.board.slot_graceful(slot);
-            effects::signal(child.pid, Signal::SIGUSR1);
+        if self.thread_limits().is_some() {
+            self.end_generation_podx(PODX_GRACEFUL);
+        } else {
+            for (slot, child) in self.children.iter().collect::<Vec<_>>() {
+                self.board.slot_graceful(slot);
+                effects::signal(child.pid, Signal::SIGUSR1);
+            }
         }
         pidfile::remove(&self.config.pid_file, std::process::id());
         crate::notice!("caught SIGWINCH, shutting down gracefully");
@@ -130,8 +140,9 @@ impl Master {
                     match signal {
                         Some(signal) => effects::signal(child.pid, signal),
                         None => {
-                            self.board.slot_dead(slot);
-                            self.children.remove_pid(child.pid);
+                            if let Some((_, _, owner)) = self.children.remove(child.pid) {
+                                self.slot_vacated(slot, child.pid, owner);
+                            }
                         }
                     }
                 }
@@ -150,8 +161,9 @@ impl Master {
             let Some((pid, how)) = super::exit::classify(status) else {
                 continue;
             };
-            if let Some((slot, _)) = self.children.remove_pid(nix::unistd::Pid::from_raw(pid)) {
-                self.board.slot_dead(slot);
+            let child_pid = nix::unistd::Pid::from_raw(pid);
+            if let Some((slot, _, owner)) = self.children.remove(child_pid) {
+                self.slot_vacated(slot, child_pid, owner);
             }
             if let super::exit::ChildExit::Signalled { signal, .. } = how
                 && ![libc::SIGTERM, libc::SIGKILL, libc::SIGUSR1, libc::SIGHUP].contains(&signal)

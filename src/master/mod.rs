@@ -16,8 +16,10 @@ pub mod exit;
 mod lifecycle;
 pub mod pidfile;
 pub mod policy;
+pub mod policy_threads;
 pub mod reclaim;
 pub mod signals;
+mod threaded;
 
 use std::fs::File;
 use std::io;
@@ -102,12 +104,26 @@ pub fn prepare(config: Config) -> Result<Prepared, String> {
     let credentials = Credentials::resolve(config.user.as_deref(), config.group.as_deref())?;
     let listeners =
         Listeners::bind_all(&config.listen, config.listen_backlog).map_err(|e| e.to_string())?;
+    // prefork has one worker record per slot; worker and event one per possible thread.
+    let thread_limit = match config.mpm.module {
+        crate::config::MpmModule::Prefork => 1,
+        _ => config.mpm.thread_limit as usize,
+    };
     let board = Scoreboard::create(
         config.mpm.server_limit as usize,
-        1,
+        thread_limit,
         config.scoreboard_file.as_deref(),
     )
     .map_err(|e| e.to_string())?;
+    // For /server-status: 0 prefork, 1 worker, 2 event (the module cannot change later).
+    board.global().mpm.store(
+        match config.mpm.module {
+            crate::config::MpmModule::Prefork => 0,
+            crate::config::MpmModule::Worker => 1,
+            crate::config::MpmModule::Event => 2,
+        },
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let site = build_site(&config)?;
     Ok(Prepared {
         config,
@@ -184,6 +200,15 @@ impl Master {
 
     /// Forks `start_servers` children (at most max_request_workers) into free slots.
     pub fn start_children(&mut self) {
+        if let Some(limits) = self.thread_limits() {
+            let slots = self.process_slots();
+            let count = self.config.mpm.start_servers;
+            let free = policy_threads::startup_slots(&slots, &limits, count, &mut self.spawn);
+            for slot in free {
+                self.spawn_into(slot);
+            }
+            return;
+        }
         let slots = self.slot_states();
         let count = self
             .config
@@ -290,11 +315,11 @@ impl Master {
                 continue;
             };
             let pid = Pid::from_raw(pid);
-            let Some((slot, child)) = self.children.remove_pid(pid) else {
+            let Some((slot, child, owner)) = self.children.remove(pid) else {
                 log::warn!("long lost child came home! (pid {pid})");
                 continue;
             };
-            self.board.slot_dead(slot);
+            self.slot_vacated(slot, pid, owner);
             let current = child.generation == self.generation;
             let expected = matches!(
                 how,
@@ -313,7 +338,7 @@ impl Master {
             }
             // A crashed child of the running generation is replaced at once (Apache's worker
             // and event do this; prefork waits for maintenance), unless children keep dying.
-            if matches!(how, exit::ChildExit::Signalled { .. }) && current && !expected {
+            if matches!(how, exit::ChildExit::Signalled { .. }) && current && !expected && owner {
                 self.successive_kills += 1;
                 if self.successive_kills < MAX_SUCCESSIVE_KILLS {
                     self.spawn_into(slot);
@@ -330,6 +355,11 @@ impl Master {
     /// One idle-server maintenance tick.
     fn maintain(&mut self) {
         self.successive_kills = 0;
+        if let Some(limits) = self.thread_limits() {
+            self.maintain_threads(&limits);
+            self.publish_spawn_state();
+            return;
+        }
         let slots = self.slot_states();
         let limits = Limits {
             min_spare: self.config.mpm.min_spare_servers,
@@ -343,6 +373,11 @@ impl Master {
                 Action::Log { level, message } => log_at(level, &message),
             }
         }
+        self.publish_spawn_state();
+    }
+
+    /// Master telemetry in the scoreboard's global record.
+    fn publish_spawn_state(&self) {
         self.board.publish_spawn_state(
             self.spawn.idle_spawn_rate,
             self.spawn.hold_off,

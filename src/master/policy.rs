@@ -57,6 +57,9 @@ pub struct SpawnState {
     pub hold_off: u32,
     /// The "server reached max_request_workers" line was logged (it is logged once).
     pub max_workers_reached_logged: bool,
+    /// Threaded MPMs: the "within min_spare_threads of max_request_workers" line was logged
+    /// (once).
+    pub near_max_workers_logged: bool,
     /// Highest slot ever used + 1, as of the last scan or spawn: bounds the early stop of the scan.
     pub max_daemons_limit: usize,
 }
@@ -74,6 +77,7 @@ impl SpawnState {
             idle_spawn_rate: 1,
             hold_off: 0,
             max_workers_reached_logged: false,
+            near_max_workers_logged: false,
             max_daemons_limit: 0,
         }
     }

@@ -8,11 +8,12 @@
 use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
-use std::time::Duration;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use crate::http::{ConnObserver, Phase, Site, serve_connection};
+use super::slot_observer::SlotObserver;
+use crate::config::MpmConfig;
+use crate::http::{Site, serve_connection};
 use crate::logging::{self, Role, access, buffer};
 use crate::master::exit::{EXIT_CHILDFATAL, EXIT_CHILDSICK};
 use crate::net::Listeners;
@@ -39,6 +40,8 @@ pub struct ChildContext<'a> {
     pub vhost: String,
     /// `extended_status`: record per-request details in the slot.
     pub extended_status: bool,
+    /// The MPM settings (threaded children read theirs here).
+    pub mpm: &'a MpmConfig,
 }
 
 /// The connection limit for one child: `max` minus up to 10 % of jitter, so children started
@@ -173,7 +176,7 @@ fn pod_byte(ctx: &ChildContext<'_>) -> bool {
     matches!(nix::unistd::read(fd, &mut byte), Ok(1))
 }
 
-fn is_transient(e: &io::Error) -> bool {
+pub(crate) fn is_transient(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::WouldBlock
@@ -190,7 +193,7 @@ fn is_transient(e: &io::Error) -> bool {
 
 /// Accepts one connection: blocking accept on a single listener, poll + non-blocking accept
 /// over several (Apache's prefork does the same).
-fn accept(listeners: &Listeners) -> io::Result<(TcpStream, SocketAddr, SocketAddr)> {
+pub(crate) fn accept(listeners: &Listeners) -> io::Result<(TcpStream, SocketAddr, SocketAddr)> {
     let list = &listeners.list;
     let listener = if list.len() == 1 {
         &list[0]
@@ -231,71 +234,17 @@ fn serve(
 ) {
     slot.set_status(WorkerStatus::BusyRead);
     slot.connection_started(peer.ip().to_string().as_bytes(), ctx.vhost.as_bytes());
+    let stopping =
+        || signals.graceful() || signals.stop() || ctx.board.running_generation() != ctx.generation;
     let mut observer = SlotObserver {
         slot,
         board: ctx.board,
-        generation: ctx.generation,
-        signals,
         clock_tick,
         extended_status: ctx.extended_status,
+        stopping: &stopping,
     };
     let end = serve_connection(ctx.site, stream, peer, local, &mut observer);
     log::trace!("connection from {peer} ended: {end:?}");
-}
-
-/// Feeds the connection loop's events into this child's scoreboard slot.
-struct SlotObserver<'a> {
-    slot: &'a WorkerSlot<'a>,
-    board: &'a Scoreboard,
-    generation: u64,
-    signals: ChildSignals,
-    clock_tick: u32,
-    extended_status: bool,
-}
-
-impl ConnObserver for SlotObserver<'_> {
-    fn phase(&mut self, phase: Phase) {
-        self.slot.set_status(match phase {
-            Phase::Reading => WorkerStatus::BusyRead,
-            Phase::Writing => WorkerStatus::BusyWrite,
-            Phase::KeepAlive => WorkerStatus::BusyKeepalive,
-            Phase::Closing => WorkerStatus::Closing,
-            Phase::Logging => WorkerStatus::BusyLog,
-        });
-    }
-
-    fn request_started(&mut self, request_line: &[u8]) {
-        let protocol = request_line
-            .rsplit(|&b| b == b' ')
-            .next()
-            .filter(|p| p.starts_with(b"HTTP/"))
-            .unwrap_or(b"");
-        // Apache shows the connection's protocol in lower case (`http/1.1`).
-        let mut lower = [0u8; 16];
-        let n = protocol.len().min(lower.len());
-        for (to, from) in lower.iter_mut().zip(&protocol[..n]) {
-            *to = from.to_ascii_lowercase();
-        }
-        self.slot.request_started(request_line, &lower[..n]);
-    }
-
-    fn request_finished(&mut self, bytes_sent: u64, duration: Duration) {
-        self.slot.request_finished(bytes_sent, duration);
-        if self.extended_status {
-            let (user, system) = crate::sys::cpu::self_cpu(self.clock_tick);
-            self.slot.record_cpu(user, system);
-        }
-    }
-
-    fn scoreboard(&self) -> Option<&Scoreboard> {
-        Some(self.board)
-    }
-
-    fn stopping(&self) -> bool {
-        self.signals.graceful()
-            || self.signals.stop()
-            || self.board.running_generation() != self.generation
-    }
 }
 
 #[cfg(test)]

@@ -6,9 +6,11 @@
 //! Who writes what (one writer per field, as in Apache's scoreboard):
 //! - [`GlobalRecord`]: the master only.
 //! - [`ProcessRecord`]: the master (pid, generation at fork, cleared at reap); the child sets
-//!   `quiescing`.
-//! - [`WorkerRecord`]: the child that owns the slot; the master when it marks a slot `Starting`
-//!   before fork and `Dead` after reaping.
+//!   `quiescing` and (event) the connection counters.
+//! - [`WorkerRecord`]: the child (prefork) or thread (worker, event) that owns the slot; the
+//!   master when it marks a slot `Starting` before fork and `Dead` after reaping. A threaded
+//!   child's thread claims a slot by writing its pid into it, so the master can tell the
+//!   threads of a new child from those of an exiting child on the same slot (worker squatting).
 //!
 //! Strings (request line, client, vhost, protocol) are written under the slot's sequence counter
 //! `seq`: odd while a write is in progress. A reader copies the bytes and retries if `seq` was odd
@@ -60,18 +62,54 @@ pub struct GlobalRecord {
     pub cpu_children_system_ticks: AtomicU64,
 }
 
-/// One child process.
+/// One child process. The names of the event counters are Apache's `process_score` fields.
 #[repr(C)]
 #[derive(Default)]
 pub struct ProcessRecord {
     /// 0 = no process in this slot.
     pub pid: AtomicI32,
-    /// 1 once the process stopped accepting to exit (worker/event).
+    /// 1 once the process stopped accepting to exit (worker/event); never set by prefork.
     pub quiescing: AtomicU32,
     /// The MPM generation the process was forked in.
     pub generation: AtomicU64,
     /// Connections accepted by this process so far.
     pub connections: AtomicU64,
+    /// Connections open in this process (Apache's `process_score.connections`; event:
+    /// refreshed by its listener; worker and prefork: 0, as Apache).
+    pub open_connections: AtomicU64,
+    /// event: 1 while the process stopped accepting (all workers busy, or too many
+    /// connections for its idle workers: `async_request_worker_factor`).
+    pub not_accepting: AtomicU32,
+    /// event: connections parked between keep-alive requests.
+    pub keep_alive: AtomicU32,
+    /// event: responses whose writing was handed to the listener (0: mpmd writes each
+    /// response in its worker thread).
+    pub write_completion: AtomicU32,
+    /// event: connections in lingering close, drained by the listener.
+    pub lingering_close: AtomicU32,
+    /// event: suspended connections (always 0: no module suspends one).
+    pub suspended: AtomicU32,
+    /// event: connections waiting for I/O in the listener (Apache 2.4.63's `wait_io`; 0).
+    pub wait_io: AtomicU32,
+}
+
+impl ProcessRecord {
+    /// Zeroes everything the child reports (at fork and at reap).
+    pub fn clear_child_fields(&self) {
+        self.quiescing.store(0, Ordering::Relaxed);
+        self.connections.store(0, Ordering::Relaxed);
+        self.open_connections.store(0, Ordering::Relaxed);
+        for counter in [
+            &self.not_accepting,
+            &self.keep_alive,
+            &self.write_completion,
+            &self.lingering_close,
+            &self.suspended,
+            &self.wait_io,
+        ] {
+            counter.store(0, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Bytes of the request-line copy (Apache keeps 64 with the NUL).

@@ -10,6 +10,7 @@ mod layout;
 mod shm;
 pub mod snapshot;
 mod status;
+mod threads;
 
 use std::path::Path;
 use std::sync::atomic::{Ordering, fence};
@@ -17,7 +18,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use layout::{GlobalRecord, MAGIC, ProcessRecord, WorkerRecord};
 pub use shm::ShmError;
-pub use snapshot::{CpuTicks, GlobalSnapshot, ProcessSnapshot, Snapshot, WorkerSnapshot};
+pub use snapshot::{
+    AsyncConns, CpuTicks, GlobalSnapshot, ProcessSnapshot, Snapshot, WorkerSnapshot,
+};
 pub use status::WorkerStatus;
 
 use shm::SharedBlock;
@@ -72,9 +75,8 @@ impl Scoreboard {
         for slot in 0..self.server_limit() {
             let p = self.process(slot);
             p.pid.store(0, Ordering::Relaxed);
-            p.quiescing.store(0, Ordering::Relaxed);
             p.generation.store(0, Ordering::Relaxed);
-            p.connections.store(0, Ordering::Relaxed);
+            p.clear_child_fields();
             for thread in 0..self.thread_limit() {
                 let w = self.worker(slot, thread);
                 w.status.store(0, Ordering::Relaxed);
@@ -137,6 +139,7 @@ impl Scoreboard {
     pub fn slot_starting(&self, slot: usize, generation: u64) {
         let w = self.worker(slot, 0);
         w.generation.store(generation, Ordering::Relaxed);
+        w.pid.store(0, Ordering::Relaxed);
         w.status
             .store(WorkerStatus::Starting as u8, Ordering::Release);
         self.process(slot)
@@ -144,15 +147,21 @@ impl Scoreboard {
             .store(generation, Ordering::Relaxed);
     }
 
-    /// Master, after fork: record the child's pid.
+    /// Master, after fork: record the child's pid (in the process record and, for prefork's
+    /// single worker record, there too).
     pub fn slot_forked(&self, slot: usize, pid: i32) {
-        let p = self.process(slot);
-        p.connections.store(0, Ordering::Relaxed);
-        p.quiescing.store(0, Ordering::Relaxed);
-        p.pid.store(pid, Ordering::Release);
+        self.process_forked(slot, pid);
         for thread in 0..self.thread_limit() {
             self.worker(slot, thread).pid.store(pid, Ordering::Relaxed);
         }
+    }
+
+    /// Master, after forking a threaded child: only the process record; each thread writes its
+    /// own pid into the worker record it claims.
+    pub fn process_forked(&self, slot: usize, pid: i32) {
+        let p = self.process(slot);
+        p.clear_child_fields();
+        p.pid.store(pid, Ordering::Release);
     }
 
     /// Master, after reaping (or a failed fork): the slot is free again. Per-child counters reset;
@@ -160,19 +169,10 @@ impl Scoreboard {
     pub fn slot_dead(&self, slot: usize) {
         let p = self.process(slot);
         p.pid.store(0, Ordering::Release);
-        p.quiescing.store(0, Ordering::Relaxed);
+        p.clear_child_fields();
         let now = now_us();
         for thread in 0..self.thread_limit() {
-            let w = self.worker(slot, thread);
-            w.status.store(WorkerStatus::Dead as u8, Ordering::Release);
-            w.pid.store(0, Ordering::Relaxed);
-            w.my_access_count.store(0, Ordering::Relaxed);
-            w.my_bytes_served.store(0, Ordering::Relaxed);
-            w.conn_count.store(0, Ordering::Relaxed);
-            w.conn_bytes.store(0, Ordering::Relaxed);
-            w.cpu_user_ticks.store(0, Ordering::Relaxed);
-            w.cpu_system_ticks.store(0, Ordering::Relaxed);
-            w.last_used_us.store(now, Ordering::Relaxed);
+            worker_dead(self.worker(slot, thread), now);
         }
     }
 
@@ -233,6 +233,19 @@ impl Scoreboard {
             extended: true,
         }
     }
+}
+
+/// A worker record goes back to `Dead`: per-child counters reset, lifetime totals kept.
+fn worker_dead(w: &WorkerRecord, now: u64) {
+    w.status.store(WorkerStatus::Dead as u8, Ordering::Release);
+    w.pid.store(0, Ordering::Relaxed);
+    w.my_access_count.store(0, Ordering::Relaxed);
+    w.my_bytes_served.store(0, Ordering::Relaxed);
+    w.conn_count.store(0, Ordering::Relaxed);
+    w.conn_bytes.store(0, Ordering::Relaxed);
+    w.cpu_user_ticks.store(0, Ordering::Relaxed);
+    w.cpu_system_ticks.store(0, Ordering::Relaxed);
+    w.last_used_us.store(now, Ordering::Relaxed);
 }
 
 /// The generation settings the master publishes in the global record.
@@ -377,6 +390,14 @@ impl WorkerSlot<'_> {
     /// A connection was accepted from `client`.
     pub fn connection_started(&self, client: &[u8], vhost: &[u8]) {
         self.process.connections.fetch_add(1, Ordering::Relaxed);
+        if self.extended {
+            write_texts(self.record, b"", client, vhost, b"");
+        }
+    }
+
+    /// A parked connection (event MPM) came back to this worker for its next requests: the
+    /// record shows its client again; it is not counted as a new connection.
+    pub fn connection_resumed(&self, client: &[u8], vhost: &[u8]) {
         if self.extended {
             write_texts(self.record, b"", client, vhost, b"");
         }

@@ -56,6 +56,13 @@ pub struct SharedBlock {
     thread_limit: usize,
 }
 
+// SAFETY: the block holds only atomics (see `layout.rs`), reached through `&` references
+// handed out by the methods below; any number of threads may read and write atomics through
+// shared references. The mapping itself is owned: it is unmapped once, in `Drop`.
+unsafe impl Send for SharedBlock {}
+// SAFETY: as above: every access through `&SharedBlock` is an atomic operation on the records.
+unsafe impl Sync for SharedBlock {}
+
 impl SharedBlock {
     /// Maps a zeroed block for `server_limit x thread_limit` workers.
     pub fn create(

@@ -79,6 +79,19 @@ pub struct ProcessSnapshot {
     pub quiescing: bool,
     /// Connections accepted by this process.
     pub connections: u64,
+    /// The event MPM's connection counters (0 for prefork and worker).
+    pub async_conns: AsyncConns,
+}
+
+/// A process's connections as the event MPM counts them (Apache's `process_score` fields).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AsyncConns {
+    /// Connections open in the process.
+    pub open: u64,
+    pub wait_io: u32,
+    pub write_completion: u32,
+    pub keep_alive: u32,
+    pub lingering_close: u32,
 }
 
 /// One worker record.
@@ -192,6 +205,13 @@ pub fn process(slot: usize, p: &ProcessRecord) -> ProcessSnapshot {
         generation: p.generation.load(r),
         quiescing: p.quiescing.load(r) != 0,
         connections: p.connections.load(r),
+        async_conns: AsyncConns {
+            open: p.open_connections.load(r),
+            wait_io: p.wait_io.load(r),
+            write_completion: p.write_completion.load(r),
+            keep_alive: p.keep_alive.load(r),
+            lingering_close: p.lingering_close.load(r),
+        },
     }
 }
 

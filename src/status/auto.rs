@@ -2,8 +2,8 @@
 //! APR's number formats are what exporters parse). The golden test renders a snapshot holding
 //! the numbers of a captured Apache page and compares it byte for byte.
 //!
-//! The async block (`Processes`, `Stopping`, `ConnsTotal`, ...) belongs to the event MPM and
-//! comes with it. One deliberate difference: with no uptime yet, Apache divides by zero for
+//! The async block (`Processes`, `Stopping`, `ConnsTotal`, ...) is printed for the event MPM
+//! only, as Apache does, from the process records' event counters. One deliberate difference: with no uptime yet, Apache divides by zero for
 //! `CPULoad` and prints a meaningless number; mpmd leaves that line out until the first second.
 
 use std::fmt::Write;
@@ -69,8 +69,33 @@ pub fn render(snapshot: &Snapshot, info: &ServerInfo, moment: &Moment) -> String
     let _ = writeln!(out, "BusyWorkers: {}", t.busy);
     let _ = writeln!(out, "GracefulWorkers: {}", t.graceful);
     let _ = writeln!(out, "IdleWorkers: {}", t.idle);
+    if g_.mpm == 2 {
+        async_block(&mut out, snapshot);
+    }
     let _ = writeln!(out, "Scoreboard: {}", t.scoreboard);
     out
+}
+
+/// The event MPM's lines (Apache's `is_async` block): sums over live processes.
+fn async_block(out: &mut String, snapshot: &Snapshot) {
+    let (mut procs, mut stopping) = (0u32, 0u32);
+    let mut sum = crate::scoreboard::AsyncConns::default();
+    for p in snapshot.processes.iter().filter(|p| p.pid != 0) {
+        procs += 1;
+        stopping += u32::from(p.quiescing);
+        let a = &p.async_conns;
+        sum.open += a.open;
+        sum.wait_io += a.wait_io;
+        sum.write_completion += a.write_completion;
+        sum.keep_alive += a.keep_alive;
+        sum.lingering_close += a.lingering_close;
+    }
+    let _ = writeln!(out, "Processes: {procs}\nStopping: {stopping}");
+    let _ = writeln!(out, "ConnsTotal: {}", sum.open);
+    let _ = writeln!(out, "ConnsAsyncWaitIO: {}", sum.wait_io);
+    let _ = writeln!(out, "ConnsAsyncWriting: {}", sum.write_completion);
+    let _ = writeln!(out, "ConnsAsyncKeepAlive: {}", sum.keep_alive);
+    let _ = writeln!(out, "ConnsAsyncClosing: {}", sum.lingering_close);
 }
 
 #[cfg(test)]
@@ -160,6 +185,10 @@ mod tests {
             .filter(|k| !k.starts_with("Conns") && !["Processes", "Stopping"].contains(k))
             .collect();
         assert_eq!(keys(&ours), event);
+        // With the event MPM, the async block too, where Apache prints it.
+        s.global.mpm = 2;
+        assert_eq!(keys(&render(&s, &info, &moment)), keys(APACHE_EVENT));
+        s.global.mpm = 0;
         // Without extended status the totals go, the worker counts stay.
         s.global.extended_status = false;
         let brief = render(&s, &info, &moment);

@@ -1,4 +1,5 @@
-//! One module per topic: the prefork foundation (issue 2), the status page (issue 4).
+//! One module per topic: the prefork foundation (issue 2), the status page (issue 4), threaded
+//! children (issue 5).
 
 mod autoindex;
 mod config_errors;
@@ -14,4 +15,6 @@ mod requests;
 mod status;
 mod status_tools;
 mod stop;
+mod threads;
+mod threads_merged;
 mod tree;

@@ -7,7 +7,9 @@
 //! a shared path. When the test failed, the error log is printed and the temp dir kept.
 
 pub mod http;
+pub mod load;
 pub mod procs;
+pub mod sampling;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -41,6 +41,24 @@ pub fn comm(pid: i32) -> Option<String> {
         .map(|s| s.trim_end().to_string())
 }
 
+/// How many threads `pid` runs (entries of `/proc/PID/task`; 0 if it is gone).
+pub fn thread_count(pid: i32) -> usize {
+    fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |d| d.count())
+}
+
+/// The names of `pid`'s threads (`/proc/PID/task/TID/comm`), sorted.
+pub fn thread_names(pid: i32) -> Vec<String> {
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = tasks
+        .filter_map(|t| fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|n| n.trim_end().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Every live (non-zombie) process whose parent is `ppid`, sorted by pid.
 pub fn children_of(ppid: i32) -> Vec<i32> {
     let Ok(entries) = fs::read_dir("/proc") else {

@@ -182,13 +182,17 @@ const CASES: &[(&str, &[&str])] = &[
             "2:26: \"mpm.max_requests_per_child\" is the deprecated name of \"mpm.max_connections_per_child\", which is also given; keep only \"max_connections_per_child\"",
         ],
     ),
-    // Not supported yet: set to anything but the default.
     (
-        "[mpm]\nmodule = \"event\"\n",
+        "[mpm]\nmodule = \"event\"\nasync_request_worker_factor = 0\n",
+        &["3:31: invalid value for \"mpm.async_request_worker_factor\": must be a positive number"],
+    ),
+    (
+        "[mpm]\nasync_request_worker_factor = \"2\"\n",
         &[
-            "2:10: \"mpm.module\" = \"event\" is not supported yet (only \"prefork\"; the others come with issue #5, \"worker and event MPMs\")",
+            "2:31: invalid value for \"mpm.async_request_worker_factor\": expected a number, found a string",
         ],
     ),
+    // Not supported yet: set to anything but the default.
     (
         "[files]\noptions = [\"+MultiViews\"]\n",
         &[

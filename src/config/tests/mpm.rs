@@ -164,6 +164,7 @@ fn prefork_clamps() {
 #[test]
 fn restart_keeps_server_limit() {
     let old = Retained {
+        module: MpmModule::Prefork,
         server_limit: 256,
         thread_limit: 64,
     };
@@ -196,6 +197,7 @@ fn restart_keeps_server_limit() {
         ..MpmInput::default()
     };
     let old = Retained {
+        module: MpmModule::Event,
         server_limit: 16,
         thread_limit: 64,
     };
@@ -305,4 +307,65 @@ fn threaded_clamps() {
         assert_eq!(got, expected, "{module:?} {input:?}");
         assert_eq!(w, warnings, "{module:?} {input:?}");
     }
+}
+
+#[test]
+fn async_request_worker_factor_is_stored_in_sixteenths() {
+    let with = |module, factor| {
+        let input = MpmInput {
+            async_request_worker_factor: Some(factor),
+            ..MpmInput::default()
+        };
+        let (c, w) = resolve_mpm(module, &input, None);
+        (c.async_request_worker_factor_16ths, w)
+    };
+    let cases: &[(MpmModule, f64, u32, &[&str])] = &[
+        (MpmModule::Event, 2.0, 32, &[]),
+        (MpmModule::Event, 1.5, 24, &[]),
+        (MpmModule::Event, 40.0, 640, &[]),
+        (
+            MpmModule::Event,
+            0.5,
+            16,
+            &["async_request_worker_factor of 0.5 is less than 1, increasing to 1."],
+        ),
+        (
+            MpmModule::Worker,
+            3.0,
+            32,
+            &["async_request_worker_factor is ignored by the worker MPM"],
+        ),
+        (
+            MpmModule::Prefork,
+            3.0,
+            32,
+            &["async_request_worker_factor is ignored by the prefork MPM"],
+        ),
+    ];
+    for &(module, factor, sixteenths, warnings) in cases {
+        let (got, w) = with(module, factor);
+        assert_eq!(got, sixteenths, "{module:?} {factor}");
+        assert_eq!(w, warnings, "{module:?} {factor}");
+    }
+    let (c, _) = resolve_mpm(MpmModule::Event, &MpmInput::default(), None);
+    assert_eq!(c.async_request_worker_factor_16ths, 2 * WORKER_FACTOR_SCALE);
+}
+
+#[test]
+fn restart_keeps_the_module_and_its_defaults() {
+    let old = Retained {
+        module: MpmModule::Prefork,
+        server_limit: 256,
+        thread_limit: 64,
+    };
+    let (c, w) = resolve_mpm(MpmModule::Event, &MpmInput::default(), Some(old));
+    assert_eq!(c.module, MpmModule::Prefork);
+    assert_eq!((c.server_limit, c.max_request_workers), (256, 256));
+    assert_eq!(
+        w,
+        [
+            "changing mpm.module to \"event\" from original value of \"prefork\" not allowed \
+          during restart"
+        ]
+    );
 }

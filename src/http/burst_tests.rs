@@ -1,0 +1,98 @@
+//! `serve_ready` over real loopback sockets: bursts park, resume, pipeline, close and linger.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+
+use super::*;
+use crate::http::test_support::*;
+
+fn pair() -> (TcpStream, ParkedConn) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    client.set_read_timeout(Some(WAIT)).unwrap();
+    let (stream, peer) = listener.accept().unwrap();
+    let local = stream.local_addr().unwrap();
+    (client, ParkedConn::new(stream, peer, local))
+}
+
+fn get(path: &str, close: bool) -> Vec<u8> {
+    let connection = if close { "Connection: close\r\n" } else { "" };
+    format!("GET {path} HTTP/1.1\r\nHost: h\r\n{connection}\r\n").into_bytes()
+}
+
+#[test]
+fn a_burst_serves_what_is_there_then_parks() {
+    let ts = TestSite::new("burst-park");
+    let site = ts.site();
+    let (mut client, mut conn) = pair();
+    let mut rec = Recorder::default();
+
+    // A new connection: the first request is read (blocking, as for a fresh connection).
+    client.write_all(&get("/index.html", false)).unwrap();
+    let burst = serve_ready(&site, &mut conn, &mut rec);
+    assert!(matches!(burst, Burst::Park), "{burst:?}");
+    assert_eq!(read_response(&mut client, false).status, 200);
+    assert_eq!(conn.requests(), 1);
+
+    // Two pipelined requests in one write: one burst answers both, then parks again.
+    let mut two = get("/plain.txt", false);
+    two.extend(get("/noext", false));
+    client.write_all(&two).unwrap();
+    let burst = serve_ready(&site, &mut conn, &mut rec);
+    assert!(matches!(burst, Burst::Park), "{burst:?}");
+    assert_eq!(read_response(&mut client, false).body, b"plain\n");
+    assert_eq!(read_response(&mut client, false).body, b"data");
+    assert_eq!(conn.requests(), 3);
+    assert_eq!(rec.finished, [1024, 6, 4]);
+
+    // The client closes while parked: the next burst ends the connection.
+    drop(client);
+    let burst = serve_ready(&site, &mut conn, &mut rec);
+    assert!(
+        matches!(burst, Burst::Closed(ConnEnd::ClientClosed)),
+        "{burst:?}"
+    );
+}
+
+#[test]
+fn a_closing_response_leaves_the_lingering_close_to_the_caller() {
+    let ts = TestSite::new("burst-linger");
+    let site = ts.site();
+    let (mut client, mut conn) = pair();
+    let mut rec = Recorder::default();
+    client.write_all(&get("/index.html", true)).unwrap();
+    let burst = serve_ready(&site, &mut conn, &mut rec);
+    assert!(matches!(burst, Burst::Linger), "{burst:?}");
+    let response = read_response(&mut client, false);
+    assert_eq!(response.header("connection"), Some("close"));
+    // Our side is already shut down: the client sees end of file, the socket still open.
+    let mut rest = Vec::new();
+    client.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty());
+    let stream = conn.into_stream();
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut byte = [0u8; 1];
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    assert_eq!((&stream).read(&mut byte).unwrap(), 0);
+}
+
+#[test]
+fn stopping_turns_the_next_response_into_the_last() {
+    let ts = TestSite::new("burst-stop");
+    let site = ts.site();
+    let (mut client, mut conn) = pair();
+    let mut rec = Recorder::default();
+    client.write_all(&get("/index.html", false)).unwrap();
+    assert!(matches!(
+        serve_ready(&site, &mut conn, &mut rec),
+        Burst::Park
+    ));
+    read_response(&mut client, false);
+    rec.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    client.write_all(&get("/index.html", false)).unwrap();
+    let burst = serve_ready(&site, &mut conn, &mut rec);
+    assert!(matches!(burst, Burst::Linger), "{burst:?}");
+    let response = read_response(&mut client, false);
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("connection"), Some("close"));
+}
