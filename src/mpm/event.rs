@@ -12,9 +12,11 @@
 //! answered with `Connection: close`; only its keep-alive timeout closes it, as in prefork and
 //! worker. `max_connections_per_child` counts accepted connections, exactly.
 //!
-//! Workers and the listener share the table under one lock; a worker parks a connection by
-//! storing it and re-arming its poller registration under that lock, so a wake-up can never
-//! be lost or delivered for a socket that is gone.
+//! Workers and the listener share the table under one lock. A connection is registered in the
+//! poller (edge-triggered) under that lock when it is first parked and stays registered until
+//! it is closed; a worker parking it again makes it visible as parked, then peeks once for data
+//! that arrived meanwhile (see `Shared::park`). So a wake-up is never lost, never delivered for
+//! a socket that is gone (tokens carry a generation), and parking costs no `epoll_ctl`.
 
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpStream};
