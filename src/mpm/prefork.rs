@@ -14,12 +14,12 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use super::slot_observer::SlotObserver;
 use crate::config::MpmConfig;
 use crate::http::{Site, serve_connection};
-use crate::logging::{self, Role, access, buffer};
-use crate::master::exit::{EXIT_CHILDFATAL, EXIT_CHILDSICK};
+use crate::logging::access;
+use crate::master::exit::EXIT_CHILDSICK;
 use crate::net::Listeners;
 use crate::scoreboard::{Scoreboard, WorkerSlot, WorkerStatus};
 use crate::sys::privileges::Credentials;
-use crate::sys::process::{self, ChildSignals};
+use crate::sys::process::ChildSignals;
 
 /// Everything a child needs, borrowed from the master's state it inherited across fork.
 pub struct ChildContext<'a> {
@@ -83,33 +83,10 @@ pub fn child_main(ctx: &ChildContext<'_>) -> i32 {
 }
 
 fn run_child(ctx: &ChildContext<'_>) -> i32 {
-    let buffered_logs = ctx.site.access_log().is_some_and(|l| l.is_buffered());
-    let signals_set = if ctx.single_process {
-        process::set_single_process_signals()
-    } else {
-        process::set_child_signals().and_then(|()| {
-            if buffered_logs {
-                process::set_fatal_signal_handler(buffer::flush_and_die)
-            } else {
-                Ok(())
-            }
-        })
+    let buffered_logs = match super::set_up_child(ctx) {
+        Ok(buffered_logs) => buffered_logs,
+        Err(code) => return code,
     };
-    logging::set_role(if ctx.single_process {
-        Role::Single
-    } else {
-        Role::Child(ctx.slot)
-    });
-    if let Err(e) = signals_set {
-        log::error!("could not set up child signal handlers: {e}");
-        return EXIT_CHILDFATAL;
-    }
-    if let Some(credentials) = &ctx.credentials
-        && let Err(e) = credentials.drop_privileges()
-    {
-        log::error!("{e}; check the user and group keys");
-        return EXIT_CHILDFATAL;
-    }
     let signals = ChildSignals;
     let slot = ctx
         .board

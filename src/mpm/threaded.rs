@@ -26,7 +26,7 @@ use nix::sys::signal::{SigSet, Signal};
 
 use super::prefork::ChildContext;
 use crate::config::MpmModule;
-use crate::logging::{self, Role, access, buffer};
+use crate::logging::{access, buffer};
 use crate::master::exit::{EXIT_CHILDFATAL, EXIT_CHILDSICK};
 use crate::sys::process::{self, ChildSignals};
 
@@ -332,32 +332,8 @@ pub fn child_main(ctx: &ChildContext<'_>) -> i32 {
 }
 
 fn run_child(ctx: &ChildContext<'_>) -> i32 {
-    let buffered_logs = ctx.site.access_log().is_some_and(|l| l.is_buffered());
-    let signals_set = if ctx.single_process {
-        process::set_single_process_signals()
-    } else {
-        process::set_child_signals().and_then(|()| {
-            if buffered_logs {
-                process::set_fatal_signal_handler(buffer::flush_and_die)
-            } else {
-                Ok(())
-            }
-        })
-    };
-    logging::set_role(if ctx.single_process {
-        Role::Single
-    } else {
-        Role::Child(ctx.slot)
-    });
-    if let Err(e) = signals_set {
-        log::error!("could not set up child signal handlers: {e}");
-        return EXIT_CHILDFATAL;
-    }
-    if let Some(credentials) = &ctx.credentials
-        && let Err(e) = credentials.drop_privileges()
-    {
-        log::error!("{e}; check the user and group keys");
-        return EXIT_CHILDFATAL;
+    if let Err(code) = super::set_up_child(ctx) {
+        return code;
     }
     let control = match Control::new() {
         Ok(control) => control,
