@@ -20,6 +20,7 @@ pub mod policy_threads;
 pub mod reclaim;
 pub mod signals;
 mod threaded;
+pub mod ticker;
 
 use std::fs::File;
 use std::io;
@@ -37,8 +38,9 @@ use crate::scoreboard::{BoardSettings, Scoreboard, WorkerStatus};
 use crate::sys::privileges::Credentials;
 use children::{Child, Children};
 use effects::PipeOfDeath;
-use policy::{Action, Limits, SlotState, SpawnState, Ticker};
+use policy::{Action, Limits, SlotState, SpawnState};
 use signals::{MasterSignals, Request};
+use ticker::Ticker;
 
 const WAKE: Token = Token(0);
 

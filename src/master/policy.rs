@@ -6,10 +6,8 @@
 //! The numbers are Apache 2.4's exactly (reference/apache-mpm.md §1): idle = starting or ready,
 //! spawn rate 1 -> 2 -> ... -> 32, one retirement per tick, the hold-off after a graceful restart.
 //!
-//! This module must not fork, signal, log or read a clock: time enters only as the `now`
-//! argument of [`Ticker`], so tests step a fake clock.
-
-use std::time::{Duration, Instant};
+//! This module must not fork, signal, log or read a clock; the one-second tick that drives it
+//! lives in `ticker.rs`, on an injected clock.
 
 use crate::config::LogLevel;
 
@@ -219,52 +217,6 @@ pub fn startup_slots(
         state.note_spawned(slot);
     }
     chosen
-}
-
-/// A periodic deadline on an injected clock: the master's one-second maintenance tick.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ticker {
-    next: Instant,
-    period: Duration,
-}
-
-impl Ticker {
-    /// First due one `period` after `now`.
-    pub fn new(now: Instant, period: Duration) -> Self {
-        Ticker {
-            next: now.checked_add(period).unwrap_or(now),
-            period,
-        }
-    }
-
-    /// True at most once per period. Deadlines stay on the grid `start + k * period` (no drift),
-    /// and periods missed while the caller was busy are skipped, not replayed.
-    pub fn due(&mut self, now: Instant) -> bool {
-        if now < self.next {
-            return false;
-        }
-        let period_ns = self.period.as_nanos();
-        if period_ns == 0 {
-            self.next = now;
-            return true;
-        }
-        let behind_ns = now.duration_since(self.next).as_nanos();
-        let advance_ns = (behind_ns / period_ns + 1) * period_ns;
-        let advance = Duration::new(
-            (advance_ns / 1_000_000_000).min(u128::from(u64::MAX)) as u64,
-            (advance_ns % 1_000_000_000) as u32,
-        );
-        self.next = self
-            .next
-            .checked_add(advance)
-            .unwrap_or_else(|| now.checked_add(self.period).unwrap_or(now));
-        true
-    }
-
-    /// Time left until the next deadline (zero if it has passed).
-    pub fn until_next(&self, now: Instant) -> Duration {
-        self.next.saturating_duration_since(now)
-    }
 }
 
 #[cfg(test)]
@@ -592,33 +544,5 @@ mod tests {
         assert_eq!(state.max_daemons_limit, 5);
         assert_eq!(startup_slots(&slots, 4, 3, &mut state), [1, 3]);
         assert!(startup_slots(&slots, 6, 0, &mut state).is_empty());
-    }
-
-    #[test]
-    fn ticker_fires_once_per_period_without_drift() {
-        let t0 = Instant::now();
-        let s = Duration::from_secs(1);
-        let ms = Duration::from_millis;
-        let mut ticker = Ticker::new(t0, s);
-        assert!(!ticker.due(t0));
-        assert_eq!(ticker.until_next(t0), s);
-        assert!(!ticker.due(t0 + ms(999)));
-        assert!(ticker.due(t0 + ms(1000)));
-        assert!(!ticker.due(t0 + ms(1000)));
-        assert!(!ticker.due(t0 + ms(1300)));
-        assert_eq!(ticker.until_next(t0 + ms(1300)), ms(700));
-        // Late by 300 ms: fires, and the next deadline stays at 3 s, not 3.3 s.
-        assert!(ticker.due(t0 + ms(2300)));
-        assert_eq!(ticker.until_next(t0 + ms(2300)), ms(700));
-        // Missed 3 periods: one firing, next deadline on the grid.
-        assert!(ticker.due(t0 + ms(6500)));
-        assert!(!ticker.due(t0 + ms(6900)));
-        assert_eq!(ticker.until_next(t0 + ms(6900)), ms(100));
-        assert!(ticker.due(t0 + ms(7000)));
-        assert_eq!(ticker.until_next(t0 + ms(8500)), Duration::ZERO);
-
-        let mut every_call = Ticker::new(t0, Duration::ZERO);
-        assert!(every_call.due(t0) && every_call.due(t0));
-        assert_eq!(every_call.until_next(t0), Duration::ZERO);
     }
 }
