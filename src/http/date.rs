@@ -50,6 +50,13 @@ pub fn civil_from_unix(secs: i64) -> Civil {
     }
 }
 
+impl Civil {
+    /// Day of the week, 0 = Sunday (`struct tm`'s `tm_wday`).
+    pub fn weekday(&self) -> u32 {
+        (self.weekday_from_thu + 4) % 7
+    }
+}
+
 fn two(out: &mut [u8], v: u32) {
     out[0] = b'0' + (v / 10 % 10) as u8;
     out[1] = b'0' + (v % 10) as u8;

@@ -71,26 +71,15 @@ pub fn local_time(epoch_secs: i64) -> LocalTime {
 
 /// Seconds since the epoch as UTC (also the fallback when `localtime_r` fails).
 pub fn utc(epoch_secs: i64) -> LocalTime {
-    let days = epoch_secs.div_euclid(86_400);
-    let rem = epoch_secs.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+    let c = crate::http::date::civil_from_unix(epoch_secs);
     LocalTime {
-        year,
-        month,
-        day,
-        hour: (rem / 3600) as u32,
-        minute: (rem / 60 % 60) as u32,
-        second: (rem % 60) as u32,
-        weekday: (days + 4).rem_euclid(7) as u32,
+        year: c.year as i32,
+        month: c.month,
+        day: c.day,
+        hour: c.hour,
+        minute: c.minute,
+        second: c.second,
+        weekday: c.weekday(),
         utc_offset: 0,
         zone: zone_bytes(b"UTC"),
     }
