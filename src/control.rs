@@ -14,7 +14,6 @@ use nix::unistd::Pid;
 use crate::cli::{Command, Invocation, StartMode, USAGE, Verb};
 use crate::config::{self, Config};
 use crate::master::{self, Master, Outcome, log_at, pidfile, server_description};
-use crate::mpm::prefork::{ChildContext, child_main};
 use crate::sys::process::{Forked, fork};
 
 /// How long `-k stop` and `-k graceful-stop` wait for the master to exit.
@@ -325,25 +324,8 @@ fn run_single(master: &mut Master, readiness: &mut Readiness) -> i32 {
         master.board.slot_starting(0, 0);
         master.board.slot_forked(0, std::process::id() as i32);
     }
-    let ctx = ChildContext {
-        slot: 0,
-        generation: 0,
-        board: &master.board,
-        listeners: &master.listeners,
-        site: &master.site,
-        pod: None,
-        max_connections: 0,
-        credentials: None,
-        single_process: true,
-        vhost: master.vhost(),
-        extended_status: master.config.status.extended_status,
-        mpm: &master.config.mpm,
-    };
-    let code = if threaded {
-        crate::mpm::threaded::child_main(&ctx)
-    } else {
-        child_main(&ctx)
-    };
+    let ctx = master.child_context(0, 0, 0, true);
+    let code = crate::mpm::child_main(&ctx);
     pidfile::remove(&master.config.pid_file, std::process::id());
     crate::notice!("single-process mode stopped");
     code

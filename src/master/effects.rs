@@ -1,7 +1,7 @@
 //! The master's effects: fork a child into a slot, signal children, write the pipe of death,
 //! reap. No decisions are made here; `policy`, `reclaim` and `exit` decide.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use nix::errno::Errno;
@@ -12,7 +12,7 @@ use nix::unistd::Pid;
 
 use super::Master;
 use crate::config::MpmModule;
-use crate::mpm::prefork::{ChildContext, child_main, recycle_limit};
+use crate::mpm::prefork::recycle_limit;
 use crate::sys::process::{Forked, fork};
 
 /// The pipe of death: one byte written = one idle child leaves.
@@ -99,25 +99,8 @@ pub fn spawn(master: &mut Master, slot: usize) -> Result<Pid, Errno> {
             Ok(pid)
         }
         Ok(Forked::Child) => {
-            let ctx = ChildContext {
-                slot,
-                generation,
-                board: &master.board,
-                listeners: &master.listeners,
-                site: &master.site,
-                pod: Some(master.pod.read.as_fd()),
-                max_connections,
-                credentials: master.credentials.clone(),
-                single_process: false,
-                vhost: master.vhost(),
-                extended_status: master.config.status.extended_status,
-                mpm: &master.config.mpm,
-            };
-            let code = if threaded {
-                crate::mpm::threaded::child_main(&ctx)
-            } else {
-                child_main(&ctx)
-            };
+            let ctx = master.child_context(slot, generation, max_connections, false);
+            let code = crate::mpm::child_main(&ctx);
             // _exit: no atexit handlers, no flushing of stdio buffers copied from the master.
             crate::sys::process::exit_now(code)
         }

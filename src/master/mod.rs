@@ -24,6 +24,7 @@ pub mod ticker;
 
 use std::fs::File;
 use std::io;
+use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
@@ -33,6 +34,7 @@ use nix::unistd::Pid;
 use crate::config::MpmModule;
 use crate::config::{Config, LogLevel};
 use crate::http::Site;
+use crate::mpm::prefork::ChildContext;
 use crate::net::Listeners;
 use crate::scoreboard::{BoardSettings, Scoreboard, WorkerStatus};
 use crate::sys::privileges::Credentials;
@@ -167,6 +169,35 @@ impl Master {
     pub fn vhost(&self) -> String {
         let port = self.listeners.list.first().map_or(0, |l| l.local.port());
         format!("{}:{port}", self.config.server_name)
+    }
+
+    /// What a child in `slot` inherits from the master. Single-process mode (`-X`) runs it in
+    /// the master itself: no pipe of death, no privilege drop, no recycling.
+    pub fn child_context(
+        &self,
+        slot: usize,
+        generation: u64,
+        max_connections: u64,
+        single_process: bool,
+    ) -> ChildContext<'_> {
+        ChildContext {
+            slot,
+            generation,
+            board: &self.board,
+            listeners: &self.listeners,
+            site: &self.site,
+            pod: (!single_process).then(|| self.pod.read.as_fd()),
+            max_connections,
+            credentials: if single_process {
+                None
+            } else {
+                self.credentials.clone()
+            },
+            single_process,
+            vhost: self.vhost(),
+            extended_status: self.config.status.extended_status,
+            mpm: &self.config.mpm,
+        }
     }
 
     /// Installs the signal handlers; after this, TERM/HUP/USR1/WINCH are requests to `run`.

@@ -13,6 +13,7 @@ mod slot_observer;
 pub mod threaded;
 pub mod worker;
 
+use crate::config::MpmModule;
 use crate::logging::{self, Role, buffer};
 use crate::master::exit::EXIT_CHILDFATAL;
 use crate::sys::process;
@@ -51,4 +52,12 @@ fn set_up_child(ctx: &ChildContext<'_>) -> Result<bool, i32> {
         return Err(EXIT_CHILDFATAL);
     }
     Ok(buffered_logs)
+}
+
+/// Runs a child of the configured MPM until it should exit; returns the exit code.
+pub fn child_main(ctx: &ChildContext<'_>) -> i32 {
+    match ctx.mpm.module {
+        MpmModule::Prefork => prefork::child_main(ctx),
+        MpmModule::Worker | MpmModule::Event => threaded::child_main(ctx),
+    }
 }
