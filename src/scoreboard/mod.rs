@@ -302,16 +302,24 @@ impl ScoreboardView {
     }
 }
 
-fn write_texts(w: &WorkerRecord, request: &[u8], client: &[u8], vhost: &[u8], protocol: &[u8]) {
+/// Runs `write` with the slot's sequence counter odd, so readers retry instead of using a
+/// half-written string.
+fn write_under_seq(w: &WorkerRecord, write: impl FnOnce(&WorkerRecord)) {
     let seq = w.seq.load(Ordering::Relaxed);
     w.seq.store(seq.wrapping_add(1) | 1, Ordering::Relaxed);
     fence(Ordering::Release);
-    w.request.store(request);
-    w.client.store(client);
-    w.vhost.store(vhost);
-    w.protocol.store(protocol);
+    write(w);
     w.seq
         .store((seq.wrapping_add(1) | 1).wrapping_add(1), Ordering::Release);
+}
+
+fn write_texts(w: &WorkerRecord, request: &[u8], client: &[u8], vhost: &[u8], protocol: &[u8]) {
+    write_under_seq(w, |w| {
+        w.request.store(request);
+        w.client.store(client);
+        w.vhost.store(vhost);
+        w.protocol.store(protocol);
+    });
 }
 
 /// A consistent copy of a worker's strings.
@@ -410,9 +418,11 @@ impl WorkerSlot<'_> {
         if !self.extended {
             return;
         }
-        let client = r.client.load();
-        let vhost = r.vhost.load();
-        write_texts(r, request_line, &client, &vhost, protocol);
+        // Only the request's strings change; client and vhost stay as the connection set them.
+        write_under_seq(r, |w| {
+            w.request.store(request_line);
+            w.protocol.store(protocol);
+        });
     }
 
     /// A request finished: Apache's `ap_increment_counts` plus the request timing.
