@@ -21,6 +21,7 @@ mod later;
 mod lenient;
 mod merge;
 mod mpm;
+mod proxy_types;
 mod schema;
 mod sections;
 mod types;
@@ -37,6 +38,7 @@ use serde::Deserialize;
 pub use error::{ConfigError, ConfigErrors, Warning};
 pub use merge::apply_options;
 pub use mpm::WORKER_FACTOR_SCALE;
+pub use proxy_types::*;
 pub use types::*;
 
 use error::Diagnostics;

@@ -45,6 +45,8 @@ pub struct Config {
     pub status: StatusConfig,
     /// `[[location]]` sections, in file order.
     pub locations: Vec<LocationConfig>,
+    /// `[[proxy]]` rules and `[[balancer]]` sections.
+    pub proxy: super::proxy_types::ProxyConfig,
 }
 
 /// Where the error log goes.

@@ -138,6 +138,7 @@ pub fn build(
         files,
         status,
         locations,
+        proxy: Default::default(),
     }
 }
 

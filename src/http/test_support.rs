@@ -99,6 +99,7 @@ pub fn test_config(root: &Path, types_config: &Path) -> Config {
             extended_status: false,
         },
         locations: Vec::new(),
+        proxy: Default::default(),
     }
 }
 
