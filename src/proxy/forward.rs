@@ -1,0 +1,896 @@
+//! One proxied request, end to end (mod_proxy_http's handler): admission against the shared
+//! error state, a pooled or new backend connection, the request head and body to the backend,
+//! the response head and body back to the client, the connection back to the pool.
+//!
+//! Blocking, in the serving thread, for every MPM. The decisions come from the pure modules
+//! (`request_head`, `response_head`, `pool`, `shared`, `http::framing`); this file sequences
+//! them and moves bytes. It never writes an error page itself: failures before anything was
+//! sent to the client come back as [`Outcome::Refused`] for the connection loop to answer.
+
+use std::cell::RefCell;
+use std::io::{self, IoSlice};
+use std::net::IpAddr;
+use std::ops::Range;
+use std::time::Duration;
+
+use super::backend::{self, BackendConn, BackendRead};
+use super::request_head::{self, BodyOut, HeadParams};
+use super::response_head::{self, BackendBody, BackendHead, ClientHead, MAX_HEAD};
+use super::rules::ReversePair;
+use super::shared::Admission;
+use super::{Proxy, ProxyJob, Worker};
+use crate::http::body::{BodyDecoder, BodyError, BodyFraming, BodyReader};
+use crate::http::framing::{self, Delimit, LAST_CHUNK};
+use crate::http::io::ConnIo;
+use crate::http::keepalive::{KeepAlive, KeepAliveInput};
+use crate::http::request::{Expectation, Method, Request, Version};
+use crate::scoreboard::now_us;
+
+/// Body bytes read from the client before the backend is contacted (Apache's 16 KiB
+/// prefetch): a body that fits is sent with a Content-Length and can be replayed on a fresh
+/// connection when a reused one turns out closed.
+const PREFETCH: usize = 16 * 1024;
+/// Size of a backend read.
+const READ_SIZE: usize = 64 * 1024;
+
+/// The client connection as the proxy needs it.
+pub struct ClientSide<'a, 's> {
+    pub io: &'a mut ConnIo<'s>,
+    /// Bytes read after the request head.
+    pub buffered: &'a [u8],
+    /// The connection's spill buffer (socket reads of the request body).
+    pub spill: &'a mut Vec<u8>,
+    /// Receives the response head sent to the client (for the access log).
+    pub out: &'a mut Vec<u8>,
+}
+
+/// The request and what the response head needs.
+pub struct RequestInfo<'a, 'h, 'b> {
+    pub req: &'a Request<'h, 'b>,
+    pub client_ip: IpAddr,
+    /// The host rewritten redirects name (`Host`, or server name and port).
+    pub public_host: &'a str,
+    pub server_name: &'a str,
+    /// `limit_request_body`.
+    pub body_limit: u64,
+    /// The client I/O timeout.
+    pub client_timeout: Duration,
+    pub date: &'a [u8; 29],
+    pub server_line: &'a [u8],
+    /// The keep-alive inputs known before the response (status and length are filled here).
+    pub ka: KeepAliveInput,
+}
+
+/// Where the request body ended up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BodyUse {
+    /// Bytes of `ClientSide::buffered` that were body.
+    pub buffered_consumed: usize,
+    /// Bytes past the body read into the spill buffer.
+    pub spill: Range<usize>,
+    /// Body bytes on the wire (`%I`).
+    pub wire: u64,
+    /// The body was not read to its end: the client connection must close.
+    pub unread: bool,
+}
+
+/// How the client connection continues after a relayed response.
+#[derive(Debug)]
+pub enum ClientEnd {
+    Persist,
+    Close,
+    /// Writing to the client failed, or the backend died mid-body: close at once.
+    Abort(io::Error),
+}
+
+/// The result of [`forward`].
+#[derive(Debug)]
+pub enum Outcome {
+    /// A response went to the client.
+    Relayed {
+        status: u16,
+        /// Body bytes sent (`%B`).
+        body_bytes: u64,
+        /// Length of the head in `ClientSide::out`.
+        head_end: usize,
+        end: ClientEnd,
+        keepalives_used: u32,
+        body: BodyUse,
+    },
+    /// Nothing was sent: answer `status` with the server's page.
+    Refused { status: u16, body: BodyUse },
+    /// The client went away while sending its body.
+    ClientGone {
+        error: Option<io::Error>,
+        body: BodyUse,
+    },
+}
+
+struct Buffers {
+    pre: Vec<u8>,
+    read: Vec<u8>,
+    head: Vec<u8>,
+}
+
+thread_local! {
+    static BUFFERS: RefCell<Option<Box<Buffers>>> = const { RefCell::new(None) };
+}
+
+fn take_buffers() -> Box<Buffers> {
+    let mut b = BUFFERS.with(|b| b.borrow_mut().take()).unwrap_or_else(|| {
+        Box::new(Buffers {
+            pre: Vec::new(),
+            read: Vec::new(),
+            head: Vec::new(),
+        })
+    });
+    b.pre.clear();
+    b.head.clear();
+    if b.read.len() < READ_SIZE {
+        b.read.resize(READ_SIZE, 0);
+    }
+    b
+}
+
+fn give_buffers(b: Box<Buffers>) {
+    BUFFERS.with(|slot| *slot.borrow_mut() = Some(b));
+}
+
+/// A pool slot held for one request; released (with the connection if marked reusable) on
+/// drop, whatever path the request takes.
+struct Slot<'w> {
+    worker: &'w Worker,
+    conn: Option<BackendConn>,
+    reusable: bool,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let conn = self.conn.take().filter(|_| self.reusable);
+        self.worker.pool.release(conn);
+    }
+}
+
+/// Why an attempt on one backend connection failed.
+enum Failure {
+    /// Answer this status (nothing sent to the client yet).
+    Status(u16),
+    /// The reused connection was closed by the backend before answering: try a fresh one.
+    Stale,
+    /// The client failed while sending its body.
+    Client(BodyError),
+}
+
+/// Forwards `job` and relays the answer. See the module doc.
+pub fn forward(
+    proxy: &Proxy,
+    job: &ProxyJob,
+    r: &RequestInfo<'_, '_, '_>,
+    c: &mut ClientSide<'_, '_>,
+) -> Outcome {
+    let req = r.req;
+    let has_body = req.body != BodyFraming::None;
+    let unread = BodyUse {
+        unread: has_body,
+        ..BodyUse::default()
+    };
+    let Some(worker) = job.worker.map(|w| &proxy.workers[w]) else {
+        log::error!("proxy: no usable worker for {}", job.target);
+        return Outcome::Refused {
+            status: 503,
+            body: unread,
+        };
+    };
+    let s = &worker.settings;
+    let admission = worker
+        .shared
+        .admit(now_us(), s.retry, s.connect_timeout + s.timeout);
+    if admission == Admission::InError {
+        log::error!(
+            "proxy: HTTP: disabled connection for ({}:{})",
+            worker.url.host,
+            worker.url.port
+        );
+        return Outcome::Refused {
+            status: 503,
+            body: unread,
+        };
+    }
+    let decoder = match BodyDecoder::new(req.body, r.body_limit) {
+        Ok(d) => d,
+        Err(e) => {
+            return Outcome::Refused {
+                status: e.status(),
+                body: unread,
+            };
+        }
+    };
+    let Some(pooled) = worker.pool.acquire() else {
+        log::error!(
+            "proxy: HTTP: failed to acquire connection for ({}:{})",
+            worker.url.host,
+            worker.url.port
+        );
+        return Outcome::Refused {
+            status: 503,
+            body: unread,
+        };
+    };
+    let mut slot = Slot {
+        worker,
+        conn: pooled.filter(|conn| conn.still_usable()),
+        reusable: false,
+    };
+    let mut bufs = take_buffers();
+    let outcome = run(
+        worker,
+        job,
+        proxy.reverse_pairs(),
+        r,
+        c,
+        &mut slot,
+        &mut bufs,
+        decoder,
+    );
+    give_buffers(bufs);
+    outcome
+}
+
+/// Gets a connection into the slot: the pooled one, or a new one (error state on failure).
+fn ensure_conn(worker: &Worker, slot: &mut Slot<'_>) -> Result<bool, Failure> {
+    if slot.conn.is_some() {
+        return Ok(true);
+    }
+    match backend::connect(worker) {
+        Ok(conn) => {
+            worker.shared.succeeded();
+            slot.conn = Some(conn);
+            Ok(false)
+        }
+        Err(e) => {
+            let retry = worker.settings.retry;
+            log::error!(
+                "proxy: HTTP: attempt to connect to {}:{} failed: {e}; disabling worker for {}s",
+                worker.url.host,
+                worker.url.port,
+                retry.as_secs()
+            );
+            worker.shared.failed(now_us(), retry);
+            Err(Failure::Status(503))
+        }
+    }
+}
+
+/// Is a failed write or read on a reused connection the backend having closed it?
+fn is_stale(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::BrokenPipe
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::UnexpectedEof
+    )
+}
+
+/// Appends `data` to `out` chunk-framed (nothing for empty data).
+fn push_chunk_frame(out: &mut Vec<u8>, data_len: usize) {
+    out.extend_from_slice(format!("{data_len:x}\r\n").as_bytes());
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    worker: &Worker,
+    job: &ProxyJob,
+    reverse: &[ReversePair],
+    r: &RequestInfo<'_, '_, '_>,
+    c: &mut ClientSide<'_, '_>,
+    slot: &mut Slot<'_>,
+    bufs: &mut Buffers,
+    decoder: BodyDecoder,
+) -> Outcome {
+    let req = r.req;
+    let has_body = req.body != BodyFraming::None;
+    let expect = has_body && req.expect == Expectation::Continue && req.version == Version::Http11;
+    let mut body = BodyUse {
+        unread: has_body,
+        ..BodyUse::default()
+    };
+    let mut to_backend = 0u64;
+    let mut complete = !has_body;
+    let mut body_out = if has_body {
+        BodyOut::Chunked
+    } else {
+        BodyOut::None
+    };
+    // Prefetch (not with 100-continue: the client waits for the backend's 100), send, and
+    // stream the rest, while the body reader holds the client connection.
+    let sent = if has_body && !expect {
+        let mut rd = BodyReader::new(
+            decoder.clone(),
+            c.buffered,
+            c.spill,
+            c.io,
+            r.client_timeout,
+            false,
+        );
+        let mut failed = None;
+        loop {
+            match rd.next_chunk() {
+                Ok(Some(d)) => {
+                    bufs.pre.extend_from_slice(d);
+                    if bufs.pre.len() >= PREFETCH {
+                        break;
+                    }
+                }
+                Ok(None) => {
+                    complete = true;
+                    break;
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        body_out = match (complete, req.body) {
+            (true, _) => BodyOut::Length(bufs.pre.len() as u64),
+            (false, BodyFraming::Length(n)) => BodyOut::Length(n),
+            (false, _) => BodyOut::Chunked,
+        };
+        build_head(worker, job, r, bufs, body_out, expect);
+        let sent = match failed {
+            Some(e) => Err(Failure::Client(e)),
+            None => send_request(worker, slot, bufs, body_out, Some(&mut rd), &mut to_backend),
+        };
+        let left = rd.finish();
+        body = BodyUse {
+            buffered_consumed: left.buffered_consumed,
+            spill: left.spill,
+            wire: left.wire,
+            unread: sent.is_err(),
+        };
+        sent
+    } else {
+        if has_body {
+            body_out = match req.body {
+                BodyFraming::Length(n) => BodyOut::Length(n),
+                _ => BodyOut::Chunked,
+            };
+        }
+        build_head(worker, job, r, bufs, body_out, expect);
+        send_request(worker, slot, bufs, body_out, None, &mut to_backend)
+    };
+    // The request is out: a reused connection that closes before answering is replaced once
+    // if the body can be sent again (it was all held in memory).
+    let mut may_retry = match sent {
+        Ok(reused) => reused && complete && !expect,
+        Err(Failure::Client(e)) => {
+            slot.conn = None;
+            return client_failure_after(e, body);
+        }
+        Err(f) => return refused(f, body),
+    };
+    let (head, filled) = loop {
+        let conn = slot.conn.as_mut().expect("connection in use");
+        let step = exchange(
+            worker,
+            r,
+            c,
+            conn,
+            bufs,
+            &mut body,
+            body_out,
+            expect,
+            &decoder,
+            &mut to_backend,
+            may_retry,
+        );
+        match step {
+            Ok(done) => break done,
+            Err(Failure::Stale) => {
+                log::debug!("proxy: reused backend connection was closed; retrying on a new one");
+                slot.conn = None;
+                may_retry = false;
+                if let Err(f) = send_request(worker, slot, bufs, body_out, None, &mut to_backend) {
+                    slot.conn = None;
+                    return refused(f, body);
+                }
+            }
+            Err(Failure::Client(e)) => {
+                slot.conn = None;
+                return client_failure_after(e, body);
+            }
+            Err(f) => {
+                slot.conn = None;
+                return refused(f, body);
+            }
+        }
+    };
+    let Slot { conn, reusable, .. } = slot;
+    let conn = conn.as_mut().expect("connection in use");
+    relay(
+        worker, reverse, r, c, conn, reusable, bufs, head, filled, body, to_backend,
+    )
+}
+
+/// The backend request head, into `bufs.head`.
+fn build_head(
+    worker: &Worker,
+    job: &ProxyJob,
+    r: &RequestInfo<'_, '_, '_>,
+    bufs: &mut Buffers,
+    body: BodyOut,
+    expect: bool,
+) {
+    let req = r.req;
+    let host = match (job.preserve_host, req.host) {
+        (true, Some(h)) => h,
+        _ => worker.host_header.as_str(),
+    };
+    request_head::build(
+        &mut bufs.head,
+        req.headers,
+        &HeadParams {
+            method: req.method_str,
+            target: &job.target,
+            host,
+            client_ip: r.client_ip,
+            client_host: req.header("host"),
+            server_name: r.server_name,
+            body,
+            expect_continue: expect,
+            close: worker.settings.disablereuse,
+        },
+    );
+}
+
+/// Sends the head and the prefetched body on the slot's connection (opening one if needed;
+/// a reused one that turns out closed is replaced once), then streams the rest of the body
+/// from `rd`. `Ok(reused)`: whether the connection had served requests before.
+fn send_request(
+    worker: &Worker,
+    slot: &mut Slot<'_>,
+    bufs: &Buffers,
+    body_out: BodyOut,
+    mut rd: Option<&mut BodyReader<'_, '_>>,
+    to_backend: &mut u64,
+) -> Result<bool, Failure> {
+    let mut frame = Vec::new();
+    if body_out == BodyOut::Chunked && !bufs.pre.is_empty() {
+        push_chunk_frame(&mut frame, bufs.pre.len());
+    }
+    let crlf: &[u8] = if frame.is_empty() { b"" } else { b"\r\n" };
+    let mut attempt = 0;
+    let reused = loop {
+        attempt += 1;
+        let reused = ensure_conn(worker, slot)?;
+        let conn = slot.conn.as_mut().expect("connection just ensured");
+        let sent = conn.write_all(&mut [
+            IoSlice::new(&bufs.head),
+            IoSlice::new(&frame),
+            IoSlice::new(&bufs.pre),
+            IoSlice::new(crlf),
+        ]);
+        match sent {
+            Ok(()) => {
+                conn.used += 1;
+                *to_backend += (bufs.head.len() + frame.len() + bufs.pre.len() + crlf.len()) as u64;
+                break reused;
+            }
+            Err(e) if reused && attempt == 1 && is_stale(&e) => slot.conn = None,
+            Err(e) => {
+                slot.conn = None;
+                return Err(backend_write_failure(worker, &e));
+            }
+        }
+    };
+    if let Some(rd) = rd.as_mut() {
+        let conn = slot.conn.as_mut().expect("connection in use");
+        if let Err(f) = stream_body(worker, conn, rd, body_out, to_backend) {
+            slot.conn = None;
+            return Err(f);
+        }
+    }
+    Ok(reused)
+}
+
+fn refused(f: Failure, body: BodyUse) -> Outcome {
+    let status = match f {
+        Failure::Status(s) => s,
+        Failure::Stale => 502,
+        Failure::Client(e) => e.status(),
+    };
+    Outcome::Refused { status, body }
+}
+
+fn backend_write_failure(worker: &Worker, e: &io::Error) -> Failure {
+    log::error!(
+        "proxy: pass request body failed to {}:{}: {e}",
+        worker.url.host,
+        worker.url.port
+    );
+    if e.kind() == io::ErrorKind::TimedOut {
+        Failure::Status(504)
+    } else {
+        Failure::Status(502)
+    }
+}
+
+fn client_failure_after(e: BodyError, body: BodyUse) -> Outcome {
+    match e {
+        BodyError::Closed => Outcome::ClientGone { error: None, body },
+        BodyError::Io(e) => Outcome::ClientGone {
+            error: Some(e),
+            body,
+        },
+        other => Outcome::Refused {
+            status: other.status(),
+            body: BodyUse {
+                unread: true,
+                ..body
+            },
+        },
+    }
+}
+
+/// Reads the backend's final head, relaying interim responses (and sending the body after
+/// a 100 when the client asked for 100-continue). Returns the head and how many bytes of
+/// `bufs.read` are filled.
+#[allow(clippy::too_many_arguments)]
+fn exchange(
+    worker: &Worker,
+    r: &RequestInfo<'_, '_, '_>,
+    c: &mut ClientSide<'_, '_>,
+    conn: &mut BackendConn,
+    bufs: &mut Buffers,
+    body: &mut BodyUse,
+    body_out: BodyOut,
+    expect: bool,
+    decoder: &BodyDecoder,
+    to_backend: &mut u64,
+    may_be_stale: bool,
+) -> Result<(BackendHead, usize), Failure> {
+    let mut filled = 0;
+    let mut waiting_continue = expect;
+    let mut any_byte = false;
+    loop {
+        let head = loop {
+            if filled > 0 {
+                match response_head::parse(&bufs.read[..filled], r.req.is_head()) {
+                    Ok(Some(h)) => break h,
+                    Ok(None) => {}
+                    Err(bad) => {
+                        log::error!("proxy: bad response from {}: {}", worker.name, bad.0);
+                        return Err(Failure::Status(502));
+                    }
+                }
+            }
+            if filled == bufs.read.len() {
+                bufs.read.resize((filled * 2).min(MAX_HEAD + READ_SIZE), 0);
+            }
+            match conn.read(&mut bufs.read[filled..]) {
+                BackendRead::Data(n) => {
+                    any_byte = true;
+                    filled += n;
+                }
+                BackendRead::Eof if may_be_stale && !any_byte => return Err(Failure::Stale),
+                BackendRead::Failed(e) if may_be_stale && !any_byte && is_stale(&e) => {
+                    return Err(Failure::Stale);
+                }
+                BackendRead::TimedOut => {
+                    log::error!("proxy: timeout reading status line from {}", worker.name);
+                    return Err(Failure::Status(502));
+                }
+                BackendRead::Eof => {
+                    log::error!(
+                        "proxy: error reading status line from {}: connection closed",
+                        worker.name
+                    );
+                    return Err(Failure::Status(502));
+                }
+                BackendRead::Failed(e) => {
+                    log::error!("proxy: error reading status line from {}: {e}", worker.name);
+                    return Err(Failure::Status(502));
+                }
+            }
+        };
+        if !(100..200).contains(&head.status) {
+            return Ok((head, filled));
+        }
+        // An interim response: relay it to HTTP/1.1 clients, and after a 100 send the body.
+        if r.req.version == Version::Http11 {
+            let mut out = Vec::new();
+            let ch = client_head_params(r, KeepAlive::Close, Delimit::Length);
+            response_head::client_head(&mut out, &bufs.read[..head.head_len], &ch);
+            c.io.write_all(&out)
+                .map_err(|e| Failure::Client(BodyError::Io(e)))?;
+        }
+        bufs.read.copy_within(head.head_len..filled, 0);
+        filled -= head.head_len;
+        if head.status == 100 && waiting_continue {
+            waiting_continue = false;
+            let mut rd = BodyReader::new(
+                decoder.clone(),
+                c.buffered,
+                c.spill,
+                c.io,
+                r.client_timeout,
+                false,
+            );
+            let streamed = stream_body(worker, conn, &mut rd, body_out, to_backend);
+            let left = rd.finish();
+            *body = BodyUse {
+                buffered_consumed: left.buffered_consumed,
+                spill: left.spill,
+                wire: left.wire,
+                unread: streamed.is_err(),
+            };
+            streamed?;
+        }
+    }
+}
+
+/// Sends the rest of the body from the client to the backend (chunk-framed when chunked).
+fn stream_body(
+    worker: &Worker,
+    conn: &mut BackendConn,
+    rd: &mut BodyReader<'_, '_>,
+    body_out: BodyOut,
+    to_backend: &mut u64,
+) -> Result<(), Failure> {
+    let chunked = body_out == BodyOut::Chunked;
+    let mut frame = Vec::with_capacity(24);
+    loop {
+        let data = match rd.next_chunk() {
+            Ok(Some(d)) => d,
+            Ok(None) => break,
+            Err(e) => return Err(Failure::Client(e)),
+        };
+        frame.clear();
+        if chunked {
+            push_chunk_frame(&mut frame, data.len());
+        }
+        let crlf: &[u8] = if chunked { b"\r\n" } else { b"" };
+        conn.write_all(&mut [IoSlice::new(&frame), IoSlice::new(data), IoSlice::new(crlf)])
+            .map_err(|e| backend_write_failure(worker, &e))?;
+        *to_backend += (frame.len() + data.len() + crlf.len()) as u64;
+    }
+    if chunked {
+        conn.write_all(&mut [IoSlice::new(LAST_CHUNK)])
+            .map_err(|e| backend_write_failure(worker, &e))?;
+        *to_backend += LAST_CHUNK.len() as u64;
+    }
+    Ok(())
+}
+
+fn client_head_params<'a>(
+    r: &'a RequestInfo<'_, '_, '_>,
+    ka: KeepAlive,
+    delimit: Delimit,
+) -> ClientHead<'a> {
+    ClientHead {
+        date: r.date,
+        server_line: r.server_line,
+        ka,
+        delimit,
+        reverse: &[],
+        host: r.public_host,
+    }
+}
+
+/// Writes the response head and relays the body.
+#[allow(clippy::too_many_arguments)]
+fn relay(
+    worker: &Worker,
+    reverse: &[ReversePair],
+    r: &RequestInfo<'_, '_, '_>,
+    c: &mut ClientSide<'_, '_>,
+    conn: &mut BackendConn,
+    reusable: &mut bool,
+    bufs: &mut Buffers,
+    head: BackendHead,
+    filled: usize,
+    body: BodyUse,
+    to_backend: u64,
+) -> Outcome {
+    let req = r.req;
+    let head_only = req.method == Method::Head;
+    let http09 = req.version == Version::Http09;
+    let has_length = matches!(head.body, BackendBody::None | BackendBody::Length(_));
+    let ka_input = KeepAliveInput {
+        status: head.status,
+        must_close: r.ka.must_close || body.unread || http09,
+        ..r.ka
+    };
+    let framed = framing::decide(&ka_input, has_length, head_only, false);
+    let delimit = if head.body == BackendBody::None {
+        Delimit::Length
+    } else {
+        framed.delimit
+    };
+    let ch = ClientHead {
+        reverse,
+        ..client_head_params(r, framed.ka, delimit)
+    };
+    c.out.clear();
+    if !http09 {
+        response_head::client_head(c.out, &bufs.read[..head.head_len], &ch);
+    }
+    let head_end = c.out.len();
+    let mut from_backend = filled as u64;
+    let mut sender = ClientBody {
+        head: head_end,
+        chunked: delimit == Delimit::Chunked,
+        body_bytes: 0,
+    };
+    let relayed = relay_body(
+        conn,
+        c,
+        &mut sender,
+        bufs,
+        head,
+        filled,
+        &mut from_backend,
+        worker,
+    );
+    worker.shared.count_request(to_backend, from_backend);
+    let end = match relayed {
+        Ok(backend_clean) => {
+            *reusable = backend_clean && head.reusable && !worker.settings.disablereuse;
+            if framed.ka.persists() {
+                ClientEnd::Persist
+            } else {
+                ClientEnd::Close
+            }
+        }
+        Err(e) => ClientEnd::Abort(e),
+    };
+    Outcome::Relayed {
+        status: head.status,
+        body_bytes: sender.body_bytes,
+        head_end,
+        end,
+        keepalives_used: framed.keepalives_used,
+        body,
+    }
+}
+
+/// Writes body pieces to the client: the head (still in `out[..head]`) goes with the first.
+struct ClientBody {
+    head: usize,
+    chunked: bool,
+    body_bytes: u64,
+}
+
+impl ClientBody {
+    fn send(&mut self, c: &mut ClientSide<'_, '_>, data: &[u8]) -> io::Result<()> {
+        let mut frame = [0u8; 20];
+        let mut n = 0;
+        if self.chunked && !data.is_empty() {
+            let s = format!("{:x}\r\n", data.len());
+            frame[..s.len()].copy_from_slice(s.as_bytes());
+            n = s.len();
+        }
+        let crlf: &[u8] = if self.chunked && !data.is_empty() {
+            b"\r\n"
+        } else {
+            b""
+        };
+        c.io.write_all_vectored(&mut [
+            IoSlice::new(&c.out[..self.head]),
+            IoSlice::new(&frame[..n]),
+            IoSlice::new(data),
+            IoSlice::new(crlf),
+        ])?;
+        self.head = 0;
+        self.body_bytes += data.len() as u64;
+        Ok(())
+    }
+
+    fn finish(&mut self, c: &mut ClientSide<'_, '_>) -> io::Result<()> {
+        let last: &[u8] = if self.chunked { LAST_CHUNK } else { b"" };
+        if self.head == 0 && last.is_empty() {
+            return Ok(());
+        }
+        c.io.write_all_vectored(&mut [IoSlice::new(&c.out[..self.head]), IoSlice::new(last)])?;
+        self.head = 0;
+        Ok(())
+    }
+}
+
+fn backend_gone(worker: &Worker, what: &str) -> io::Error {
+    log::error!(
+        "proxy: {what} while reading the response body from {}",
+        worker.name
+    );
+    io::Error::new(io::ErrorKind::UnexpectedEof, format!("backend {what}"))
+}
+
+/// Relays the body; `Ok(true)` when the backend connection is left clean (reusable).
+#[allow(clippy::too_many_arguments)]
+fn relay_body(
+    conn: &mut BackendConn,
+    c: &mut ClientSide<'_, '_>,
+    sender: &mut ClientBody,
+    bufs: &mut Buffers,
+    head: BackendHead,
+    filled: usize,
+    from_backend: &mut u64,
+    worker: &Worker,
+) -> io::Result<bool> {
+    let read = &mut bufs.read;
+    let mut start = head.head_len;
+    let mut end = filled;
+    let mut more = |conn: &mut BackendConn, read: &mut Vec<u8>| -> io::Result<Option<usize>> {
+        match conn.read(&mut read[..]) {
+            BackendRead::Data(n) => {
+                *from_backend += n as u64;
+                Ok(Some(n))
+            }
+            BackendRead::Eof => Ok(None),
+            BackendRead::TimedOut => Err(backend_gone(worker, "timeout")),
+            BackendRead::Failed(e) => Err(backend_gone(worker, &e.to_string())),
+        }
+    };
+    match head.body {
+        BackendBody::None => {
+            sender.finish(c)?;
+            Ok(start == end)
+        }
+        BackendBody::Length(mut left) => {
+            loop {
+                let n = ((end - start) as u64).min(left) as usize;
+                if n > 0 || left == 0 {
+                    sender.send(c, &read[start..start + n])?;
+                    left -= n as u64;
+                    start += n;
+                }
+                if left == 0 {
+                    break;
+                }
+                match more(conn, read)? {
+                    Some(n) => (start, end) = (0, n),
+                    None => return Err(backend_gone(worker, "connection closed")),
+                }
+            }
+            sender.finish(c)?;
+            Ok(start == end)
+        }
+        BackendBody::Chunked => {
+            let mut dec = BodyDecoder::new(BodyFraming::Chunked, 0).expect("no limit");
+            loop {
+                while start < end && !dec.is_done() {
+                    let d = dec
+                        .decode(&read[start..end])
+                        .map_err(|_| backend_gone(worker, "bad chunked framing"))?;
+                    if !d.data.is_empty() {
+                        sender.send(c, &read[start + d.data.start..start + d.data.end])?;
+                    }
+                    start += d.consumed;
+                }
+                if dec.is_done() {
+                    break;
+                }
+                match more(conn, read)? {
+                    Some(n) => (start, end) = (0, n),
+                    None => return Err(backend_gone(worker, "connection closed")),
+                }
+            }
+            sender.finish(c)?;
+            Ok(start == end)
+        }
+        BackendBody::UntilClose => {
+            loop {
+                if start < end {
+                    sender.send(c, &read[start..end])?;
+                }
+                match more(conn, read)? {
+                    Some(n) => (start, end) = (0, n),
+                    None => break,
+                }
+            }
+            sender.finish(c)?;
+            Ok(false)
+        }
+    }
+}
