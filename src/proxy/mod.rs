@@ -311,3 +311,6 @@ mod tests {
         assert_eq!(s.connect_timeout, Duration::from_secs(5));
     }
 }
+
+#[cfg(test)]
+mod e2e_tests;
