@@ -309,6 +309,12 @@ pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
             push_html_escaped(out, method.as_bytes());
             out.extend_from_slice(b" not supported for current URL.<br />\n</p>\n");
         }
+        502 => out.extend_from_slice(
+            b"<p>The proxy server received an invalid\r\nresponse from an upstream server.<br />\r\n</p>\n",
+        ),
+        504 => out.extend_from_slice(
+            b"<p>The gateway did not receive a timely response\nfrom the upstream server or application.</p>\n",
+        ),
         503 => out.extend_from_slice(
             b"<p>The server is temporarily unable to service your\nrequest due to maintenance downtime or capacity\nproblems. Please try again later.</p>\n",
         ),

@@ -6,15 +6,19 @@
 //! each child. The router asks [`Proxy::route`] (pure) for a [`ProxyJob`]; the connection loop
 //! runs it with [`forward::forward`], the only code here doing I/O (with `backend.rs`).
 //! Decisions are in the pure modules: `rules` (matching, ProxyPassReverse), `request_head`,
-//! `response_head`, `pool` (bookkeeping), `shared` (error state over shared memory).
+//! `response_head`, `pool` (bookkeeping), `shared` (error state over shared memory); the
+//! balancer logic is `balance` (member selection) and `sticky` (session routes), which touch
+//! no shared memory: the engine copies the shared counters in and out around them.
 
 mod backend;
+pub mod balance;
 pub mod forward;
 pub mod pool;
 pub mod request_head;
 pub mod response_head;
 pub mod rules;
 pub mod shared;
+pub mod sticky;
 
 use std::net::SocketAddr;
 use std::sync::Mutex;

@@ -7,6 +7,8 @@ mod crash;
 mod daemon;
 mod graceful;
 mod modes;
+mod proxy;
+mod proxy_backend;
 mod ramp;
 mod ranges;
 mod recycle;
