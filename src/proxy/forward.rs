@@ -568,7 +568,23 @@ fn exchange(
             if filled == bufs.read.len() {
                 bufs.read.resize((filled * 2).min(MAX_HEAD + READ_SIZE), 0);
             }
-            match conn.read(&mut bufs.read[filled..]) {
+            if waiting_continue && !any_byte {
+                let _ = conn
+                    .stream
+                    .set_read_timeout(Some(CONTINUE_WAIT.min(worker.settings.timeout)));
+            }
+            let got = conn.read(&mut bufs.read[filled..]);
+            if waiting_continue && !any_byte {
+                restore_timeout(worker, conn);
+            }
+            match got {
+                BackendRead::TimedOut if waiting_continue && !any_byte => {
+                    // No 100 from the backend: tell the client ourselves and send the body.
+                    waiting_continue = false;
+                    c.io.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                        .map_err(|e| Failure::Client(BodyError::Io(e)))?;
+                    send_after_continue(worker, r, c, conn, decoder, body_out, to_backend, body)?;
+                }
                 BackendRead::Data(n) => {
                     any_byte = true;
                     filled += n;
@@ -609,25 +625,49 @@ fn exchange(
         filled -= head.head_len;
         if head.status == 100 && waiting_continue {
             waiting_continue = false;
-            let mut rd = BodyReader::new(
-                decoder.clone(),
-                c.buffered,
-                c.spill,
-                c.io,
-                r.client_timeout,
-                false,
-            );
-            let streamed = stream_body(worker, conn, &mut rd, body_out, to_backend);
-            let left = rd.finish();
-            *body = BodyUse {
-                buffered_consumed: left.buffered_consumed,
-                spill: left.spill,
-                wire: left.wire,
-                unread: streamed.is_err(),
-            };
-            streamed?;
+            restore_timeout(worker, conn);
+            send_after_continue(worker, r, c, conn, decoder, body_out, to_backend, body)?;
         }
     }
+}
+
+/// How long a backend may take to answer `Expect: 100-continue` before the body is sent
+/// anyway (RFC 9110 10.1.1: a client need not wait forever; not every server sends a 100).
+const CONTINUE_WAIT: Duration = Duration::from_secs(1);
+
+fn restore_timeout(worker: &Worker, conn: &BackendConn) {
+    let _ = conn.stream.set_read_timeout(Some(worker.settings.timeout));
+}
+
+/// Reads the client's body (the client was told to continue) and sends it to the backend.
+#[allow(clippy::too_many_arguments)]
+fn send_after_continue(
+    worker: &Worker,
+    r: &RequestInfo<'_, '_, '_>,
+    c: &mut ClientSide<'_, '_>,
+    conn: &mut BackendConn,
+    decoder: &BodyDecoder,
+    body_out: BodyOut,
+    to_backend: &mut u64,
+    body: &mut BodyUse,
+) -> Result<(), Failure> {
+    let mut rd = BodyReader::new(
+        decoder.clone(),
+        c.buffered,
+        c.spill,
+        c.io,
+        r.client_timeout,
+        false,
+    );
+    let streamed = stream_body(worker, conn, &mut rd, body_out, to_backend);
+    let left = rd.finish();
+    *body = BodyUse {
+        buffered_consumed: left.buffered_consumed,
+        spill: left.spill,
+        wire: left.wire,
+        unread: streamed.is_err(),
+    };
+    streamed
 }
 
 /// Sends the rest of the body from the client to the backend (chunk-framed when chunked).

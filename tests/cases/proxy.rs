@@ -49,12 +49,13 @@ fn prefix_rules_exclusions_and_headers_prefork() {
     // Excluded: the document tree answers.
     server.write_doc("app/static/s.txt", "static file\n");
     assert_eq!(get(port, "/app/static/s.txt").text(), "static file\n");
-    // ProxyPassReverse on the redirect.
-    let r = get(port, "/app/redirect");
+    // ProxyPassReverse on the redirect (the URL names the request's Host).
+    let raw = format!("GET /app/redirect HTTP/1.1\r\nHost: front.test:{port}\r\n\r\n");
+    let r = exchange(port, raw.as_bytes()).unwrap();
     assert_eq!(r.status, 302);
     assert_eq!(
         r.header("location"),
-        Some(format!("http://127.0.0.1:{port}/app/next").as_str())
+        Some(format!("http://front.test:{port}/app/next").as_str())
     );
     // Header rewriting.
     let raw = format!(
@@ -69,18 +70,30 @@ fn prefix_rules_exclusions_and_headers_prefork() {
         .find(|s| s.request_line().starts_with("GET /back/h "))
         .expect("header request forwarded");
     assert_eq!(h.header("host"), Some(b.addr.to_string()));
-    assert_eq!(h.header("x-forwarded-for").as_deref(), Some("10.9.8.7, 127.0.0.1"));
+    assert_eq!(
+        h.header("x-forwarded-for").as_deref(),
+        Some("10.9.8.7, 127.0.0.1")
+    );
     assert_eq!(
         h.header("x-forwarded-host"),
         Some(format!("front.test:{port}"))
     );
     assert!(h.header("x-forwarded-server").is_some());
     assert_eq!(h.header("cookie").as_deref(), Some("c=1"));
-    for gone in ["x-hop", "keep-alive", "te", "upgrade", "proxy-connection", "connection"] {
+    for gone in [
+        "x-hop",
+        "keep-alive",
+        "te",
+        "upgrade",
+        "proxy-connection",
+        "connection",
+    ] {
         assert_eq!(h.header(gone), None, "{gone} was forwarded:\n{}", h.head);
     }
     // The access log has the proxied requests with their status and body bytes.
-    server.wait_log_count("GET /app/x?q=1 HTTP/1.1\" 200 37", 1);
+    assert!(wait_until(Duration::from_secs(10), || server
+        .access_log()
+        .contains("GET /app/x?q=1 HTTP/1.1\" 200 36")));
 }
 
 #[test]
@@ -125,8 +138,14 @@ fn chunked_and_large_bodies_both_ways_worker() {
     let r = conn.read(false).unwrap();
     assert!(r.body == big, "echo of the chunked body differs");
     let seen = b.seen();
-    assert_eq!(seen[0].header("content-length"), Some(big.len().to_string()));
-    assert_eq!(seen[1].header("transfer-encoding").as_deref(), Some("chunked"));
+    assert_eq!(
+        seen[0].header("content-length"),
+        Some(big.len().to_string())
+    );
+    assert_eq!(
+        seen[1].header("transfer-encoding").as_deref(),
+        Some("chunked")
+    );
     assert_eq!(seen[1].body.len(), big.len());
 }
 
@@ -137,8 +156,9 @@ fn backend_connections_are_pooled_event() {
         .mpm(EVENT)
         .sections(&proxy_rule("/", &b.url("/"), ""));
     let server = ServerGuard::start(&cfg);
-    let mut clients: Vec<KeepAliveClient> =
-        (0..4).map(|_| KeepAliveClient::new(server.port())).collect();
+    let mut clients: Vec<KeepAliveClient> = (0..4)
+        .map(|_| KeepAliveClient::new(server.port()))
+        .collect();
     for i in 0..200 {
         let r = clients[i % 4].request("GET", "/one-k").unwrap();
         assert_eq!((r.status, r.body.len()), (200, 1024));
@@ -171,7 +191,9 @@ fn acquire_exhaustion_is_503_worker() {
     b.release();
     assert_eq!(first.join().unwrap().text(), "late");
     assert_eq!(get(port, "/again").status, 200);
-    server.wait_log_count("GET /other HTTP/1.1\" 503", 1);
+    assert!(wait_until(Duration::from_secs(10), || server
+        .access_log()
+        .contains("GET /other HTTP/1.1\" 503")));
 }
 
 #[test]
@@ -182,7 +204,10 @@ fn killed_backend_is_in_error_for_every_child_until_retry_prefork() {
         .sections(&proxy_rule("/", &b.url("/"), "retry = 4\n"));
     let server = ServerGuard::start(&cfg);
     let port = server.port();
-    assert!(wait_until(Duration::from_secs(10), || server.children().len() >= 4));
+    assert!(wait_until(Duration::from_secs(10), || server
+        .children()
+        .len()
+        >= 4));
     // Warm every child's pool a little.
     for _ in 0..8 {
         assert_eq!(get(port, "/").status, 200);
@@ -195,9 +220,15 @@ fn killed_backend_is_in_error_for_every_child_until_retry_prefork() {
     for i in 0..12 {
         assert_eq!(get(port, "/").status, 503, "request {i} after the failure");
     }
-    assert_eq!(back.connections(), 0, "a child connected during the retry period");
+    assert_eq!(
+        back.connections(),
+        0,
+        "a child connected during the retry period"
+    );
     // After the retry period one request tries again and succeeds; all children follow.
-    assert!(wait_until(Duration::from_secs(15), || get(port, "/").status == 200));
+    assert!(wait_until(Duration::from_secs(15), || get(port, "/")
+        .status
+        == 200));
     for _ in 0..12 {
         assert_eq!(get(port, "/").status, 200);
     }
@@ -229,13 +260,16 @@ fn expect_continue_and_head_through_the_proxy() {
             ok(&String::from_utf8_lossy(&s.body))
         }
     });
-    let server = ServerGuard::start(&TestConfig::default().sections(&proxy_rule("/", &b.url("/"), "")));
+    let server =
+        ServerGuard::start(&TestConfig::default().sections(&proxy_rule("/", &b.url("/"), "")));
     let mut conn = Connection::open(server.port()).unwrap();
     conn.send_raw(&request_bytes("HEAD", "/h", false)).unwrap();
     let r = conn.read(true).unwrap();
     assert_eq!(r.header("content-length"), Some("1234"));
-    conn.send_raw(b"PUT /e HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
-        .unwrap();
+    conn.send_raw(
+        b"PUT /e HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+    )
+    .unwrap();
     let interim = conn.read(false).unwrap();
     assert_eq!(interim.status, 100);
     conn.send_raw(b"hello").unwrap();

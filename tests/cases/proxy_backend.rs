@@ -212,7 +212,11 @@ impl Backend {
 
     /// A new backend on the same port, answering the same way.
     pub fn restart(&self) -> Backend {
-        Backend::start_on(&self.addr.to_string(), self.respond.clone(), self.close_after_one)
+        Backend::start_on(
+            &self.addr.to_string(),
+            self.respond.clone(),
+            self.close_after_one,
+        )
     }
 }
 
