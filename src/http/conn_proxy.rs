@@ -114,7 +114,7 @@ impl Conn<'_, '_> {
                 };
                 (status, body_bytes, head_end, conn_status, body, step)
             }
-            forward::Outcome::Refused { status, body } => {
+            forward::Outcome::Refused { status, body, .. } => {
                 let (written, conn_status, head_end, body_len, persists) =
                     self.proxy_error_page(work, req, status, body.unread, &ka, pr.clock);
                 let step = match written {

@@ -14,16 +14,17 @@ use std::ops::Range;
 use std::time::Duration;
 
 use super::backend::{self, BackendConn, BackendRead};
+use super::relay::{client_head_params, relay};
 use super::request_head::{self, BodyOut, HeadParams};
-use super::response_head::{self, BackendBody, BackendHead, ClientHead, MAX_HEAD};
+use super::response_head::{self, BackendHead, MAX_HEAD};
 use super::rules::ReversePair;
 use super::shared::Admission;
 use super::{Proxy, ProxyJob, Worker};
 use crate::http::body::{BodyDecoder, BodyError, BodyFraming, BodyReader};
-use crate::http::framing::{self, Delimit, LAST_CHUNK};
+use crate::http::framing::{Delimit, LAST_CHUNK};
 use crate::http::io::ConnIo;
 use crate::http::keepalive::{KeepAlive, KeepAliveInput};
-use crate::http::request::{Expectation, Method, Request, Version};
+use crate::http::request::{Expectation, Request, Version};
 use crate::scoreboard::now_us;
 
 /// Body bytes read from the client before the backend is contacted (Apache's 16 KiB
@@ -83,6 +84,18 @@ pub enum ClientEnd {
     Abort(io::Error),
 }
 
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The backend could not be used (in error, no pooled connection, connect failed) before
+    /// anything was read from the client: another balancer member may take the request.
+    Unreachable,
+    /// The backend did not answer in time (502; `failontimeout`).
+    Timeout,
+    /// Anything else (bad response, client body errors, ...).
+    Other,
+}
+
 /// The result of [`forward`].
 #[derive(Debug)]
 pub enum Outcome {
@@ -98,7 +111,11 @@ pub enum Outcome {
         body: BodyUse,
     },
     /// Nothing was sent: answer `status` with the server's page.
-    Refused { status: u16, body: BodyUse },
+    Refused {
+        status: u16,
+        body: BodyUse,
+        cause: Refusal,
+    },
     /// The client went away while sending its body.
     ClientGone {
         error: Option<io::Error>,
@@ -106,10 +123,10 @@ pub enum Outcome {
     },
 }
 
-struct Buffers {
-    pre: Vec<u8>,
-    read: Vec<u8>,
-    head: Vec<u8>,
+pub(super) struct Buffers {
+    pub(super) pre: Vec<u8>,
+    pub(super) read: Vec<u8>,
+    pub(super) head: Vec<u8>,
 }
 
 thread_local! {
@@ -155,10 +172,22 @@ impl Drop for Slot<'_> {
 enum Failure {
     /// Answer this status (nothing sent to the client yet).
     Status(u16),
+    /// The backend cannot be used: 503, another member may be tried.
+    Unreachable,
+    /// The backend did not answer in time: 502.
+    Timeout,
     /// The reused connection was closed by the backend before answering: try a fresh one.
     Stale,
     /// The client failed while sending its body.
     Client(BodyError),
+}
+
+/// Where one attempt goes beyond its worker.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// Request target for the backend (path and query).
+    pub path: &'a str,
+    pub preserve_host: bool,
 }
 
 /// Forwards `job` and relays the answer. See the module doc.
@@ -168,24 +197,51 @@ pub fn forward(
     r: &RequestInfo<'_, '_, '_>,
     c: &mut ClientSide<'_, '_>,
 ) -> Outcome {
+    if let Some(b) = job.balancer {
+        return super::balanced::forward(proxy, &proxy.balancers[b], job, r, c);
+    }
+    let target = Target {
+        path: &job.target,
+        preserve_host: job.preserve_host,
+    };
+    match job.worker {
+        Some(w) => attempt(proxy, &proxy.workers[w], target, true, r, c),
+        None => Outcome::Refused {
+            status: 503,
+            body: BodyUse {
+                unread: r.req.body != BodyFraming::None,
+                ..BodyUse::default()
+            },
+            cause: Refusal::Other,
+        },
+    }
+}
+
+/// One attempt on one worker. `admit`: check the worker's error state first (a balancer's
+/// selection already did).
+pub(super) fn attempt(
+    proxy: &Proxy,
+    worker: &Worker,
+    job: Target<'_>,
+    admit: bool,
+    r: &RequestInfo<'_, '_, '_>,
+    c: &mut ClientSide<'_, '_>,
+) -> Outcome {
     let req = r.req;
     let has_body = req.body != BodyFraming::None;
     let unread = BodyUse {
         unread: has_body,
         ..BodyUse::default()
     };
-    let Some(worker) = job.worker.map(|w| &proxy.workers[w]) else {
-        log::error!("proxy: no usable worker for {}", job.target);
-        return Outcome::Refused {
-            status: 503,
-            body: unread,
-        };
-    };
     let s = &worker.settings;
-    let admission = worker
-        .shared
-        .admit(now_us(), s.retry, s.connect_timeout + s.timeout);
-    if admission == Admission::InError {
+    let admission = if admit {
+        worker
+            .shared
+            .admit(now_us(), s.retry, s.connect_timeout + s.timeout)
+    } else {
+        Admission::Usable
+    };
+    if admit && admission == Admission::InError {
         log::error!(
             "proxy: HTTP: disabled connection for ({}:{})",
             worker.url.host,
@@ -194,6 +250,7 @@ pub fn forward(
         return Outcome::Refused {
             status: 503,
             body: unread,
+            cause: Refusal::Unreachable,
         };
     }
     let decoder = match BodyDecoder::new(req.body, r.body_limit) {
@@ -202,6 +259,7 @@ pub fn forward(
             return Outcome::Refused {
                 status: e.status(),
                 body: unread,
+                cause: Refusal::Other,
             };
         }
     };
@@ -214,6 +272,7 @@ pub fn forward(
         return Outcome::Refused {
             status: 503,
             body: unread,
+            cause: Refusal::Unreachable,
         };
     };
     let mut slot = Slot {
@@ -224,7 +283,7 @@ pub fn forward(
     let mut bufs = take_buffers();
     let outcome = run(
         worker,
-        job,
+        &job,
         proxy.reverse_pairs(),
         r,
         c,
@@ -238,8 +297,8 @@ pub fn forward(
 
 /// Gets a connection into the slot: the pooled one, or a new one (error state on failure).
 fn ensure_conn(worker: &Worker, slot: &mut Slot<'_>) -> Result<bool, Failure> {
-    if slot.conn.is_some() {
-        return Ok(true);
+    if let Some(conn) = &slot.conn {
+        return Ok(conn.used > 0);
     }
     match backend::connect(worker) {
         Ok(conn) => {
@@ -256,7 +315,7 @@ fn ensure_conn(worker: &Worker, slot: &mut Slot<'_>) -> Result<bool, Failure> {
                 retry.as_secs()
             );
             worker.shared.failed(now_us(), retry);
-            Err(Failure::Status(503))
+            Err(Failure::Unreachable)
         }
     }
 }
@@ -280,7 +339,7 @@ fn push_chunk_frame(out: &mut Vec<u8>, data_len: usize) {
 #[allow(clippy::too_many_arguments)]
 fn run(
     worker: &Worker,
-    job: &ProxyJob,
+    job: &Target<'_>,
     reverse: &[ReversePair],
     r: &RequestInfo<'_, '_, '_>,
     c: &mut ClientSide<'_, '_>,
@@ -295,6 +354,11 @@ fn run(
         unread: has_body,
         ..BodyUse::default()
     };
+    // Connect first: a backend that cannot be reached is known before the client's body is
+    // read, so a balancer can still give the request to another member.
+    if let Err(f) = ensure_conn(worker, slot) {
+        return refused(f, body);
+    }
     let mut to_backend = 0u64;
     let mut complete = !has_body;
     let mut body_out = if has_body {
@@ -416,7 +480,7 @@ fn run(
 /// The backend request head, into `bufs.head`.
 fn build_head(
     worker: &Worker,
-    job: &ProxyJob,
+    job: &Target<'_>,
     r: &RequestInfo<'_, '_, '_>,
     bufs: &mut Buffers,
     body: BodyOut,
@@ -432,7 +496,7 @@ fn build_head(
         req.headers,
         &HeadParams {
             method: req.method_str,
-            target: &job.target,
+            target: job.path,
             host,
             client_ip: r.client_ip,
             client_host: req.header("host"),
@@ -495,12 +559,18 @@ fn send_request(
 }
 
 fn refused(f: Failure, body: BodyUse) -> Outcome {
-    let status = match f {
-        Failure::Status(s) => s,
-        Failure::Stale => 502,
-        Failure::Client(e) => e.status(),
+    let (status, cause) = match f {
+        Failure::Status(s) => (s, Refusal::Other),
+        Failure::Unreachable => (503, Refusal::Unreachable),
+        Failure::Timeout => (502, Refusal::Timeout),
+        Failure::Stale => (502, Refusal::Other),
+        Failure::Client(e) => (e.status(), Refusal::Other),
     };
-    Outcome::Refused { status, body }
+    Outcome::Refused {
+        status,
+        body,
+        cause,
+    }
 }
 
 fn backend_write_failure(worker: &Worker, e: &io::Error) -> Failure {
@@ -524,6 +594,7 @@ fn client_failure_after(e: BodyError, body: BodyUse) -> Outcome {
             body,
         },
         other => Outcome::Refused {
+            cause: Refusal::Other,
             status: other.status(),
             body: BodyUse {
                 unread: true,
@@ -595,7 +666,7 @@ fn exchange(
                 }
                 BackendRead::TimedOut => {
                     log::error!("proxy: timeout reading status line from {}", worker.name);
-                    return Err(Failure::Status(502));
+                    return Err(Failure::Timeout);
                 }
                 BackendRead::Eof => {
                     log::error!(
@@ -701,236 +772,4 @@ fn stream_body(
         *to_backend += LAST_CHUNK.len() as u64;
     }
     Ok(())
-}
-
-fn client_head_params<'a>(
-    r: &'a RequestInfo<'_, '_, '_>,
-    ka: KeepAlive,
-    delimit: Delimit,
-) -> ClientHead<'a> {
-    ClientHead {
-        date: r.date,
-        server_line: r.server_line,
-        ka,
-        delimit,
-        reverse: &[],
-        host: r.public_host,
-    }
-}
-
-/// Writes the response head and relays the body.
-#[allow(clippy::too_many_arguments)]
-fn relay(
-    worker: &Worker,
-    reverse: &[ReversePair],
-    r: &RequestInfo<'_, '_, '_>,
-    c: &mut ClientSide<'_, '_>,
-    conn: &mut BackendConn,
-    reusable: &mut bool,
-    bufs: &mut Buffers,
-    head: BackendHead,
-    filled: usize,
-    body: BodyUse,
-    to_backend: u64,
-) -> Outcome {
-    let req = r.req;
-    let head_only = req.method == Method::Head;
-    let http09 = req.version == Version::Http09;
-    let has_length = matches!(head.body, BackendBody::None | BackendBody::Length(_));
-    let ka_input = KeepAliveInput {
-        status: head.status,
-        must_close: r.ka.must_close || body.unread || http09,
-        ..r.ka
-    };
-    let framed = framing::decide(&ka_input, has_length, head_only, false);
-    let delimit = if head.body == BackendBody::None {
-        Delimit::Length
-    } else {
-        framed.delimit
-    };
-    let ch = ClientHead {
-        reverse,
-        ..client_head_params(r, framed.ka, delimit)
-    };
-    c.out.clear();
-    if !http09 {
-        response_head::client_head(c.out, &bufs.read[..head.head_len], &ch);
-    }
-    let head_end = c.out.len();
-    let mut from_backend = filled as u64;
-    let mut sender = ClientBody {
-        head: head_end,
-        chunked: delimit == Delimit::Chunked,
-        body_bytes: 0,
-    };
-    let relayed = relay_body(
-        conn,
-        c,
-        &mut sender,
-        bufs,
-        head,
-        filled,
-        &mut from_backend,
-        worker,
-    );
-    worker.shared.count_request(to_backend, from_backend);
-    let end = match relayed {
-        Ok(backend_clean) => {
-            *reusable = backend_clean && head.reusable && !worker.settings.disablereuse;
-            if framed.ka.persists() {
-                ClientEnd::Persist
-            } else {
-                ClientEnd::Close
-            }
-        }
-        Err(e) => ClientEnd::Abort(e),
-    };
-    Outcome::Relayed {
-        status: head.status,
-        body_bytes: sender.body_bytes,
-        head_end,
-        end,
-        keepalives_used: framed.keepalives_used,
-        body,
-    }
-}
-
-/// Writes body pieces to the client: the head (still in `out[..head]`) goes with the first.
-struct ClientBody {
-    head: usize,
-    chunked: bool,
-    body_bytes: u64,
-}
-
-impl ClientBody {
-    fn send(&mut self, c: &mut ClientSide<'_, '_>, data: &[u8]) -> io::Result<()> {
-        let mut frame = [0u8; 20];
-        let mut n = 0;
-        if self.chunked && !data.is_empty() {
-            let s = format!("{:x}\r\n", data.len());
-            frame[..s.len()].copy_from_slice(s.as_bytes());
-            n = s.len();
-        }
-        let crlf: &[u8] = if self.chunked && !data.is_empty() {
-            b"\r\n"
-        } else {
-            b""
-        };
-        c.io.write_all_vectored(&mut [
-            IoSlice::new(&c.out[..self.head]),
-            IoSlice::new(&frame[..n]),
-            IoSlice::new(data),
-            IoSlice::new(crlf),
-        ])?;
-        self.head = 0;
-        self.body_bytes += data.len() as u64;
-        Ok(())
-    }
-
-    fn finish(&mut self, c: &mut ClientSide<'_, '_>) -> io::Result<()> {
-        let last: &[u8] = if self.chunked { LAST_CHUNK } else { b"" };
-        if self.head == 0 && last.is_empty() {
-            return Ok(());
-        }
-        c.io.write_all_vectored(&mut [IoSlice::new(&c.out[..self.head]), IoSlice::new(last)])?;
-        self.head = 0;
-        Ok(())
-    }
-}
-
-fn backend_gone(worker: &Worker, what: &str) -> io::Error {
-    log::error!(
-        "proxy: {what} while reading the response body from {}",
-        worker.name
-    );
-    io::Error::new(io::ErrorKind::UnexpectedEof, format!("backend {what}"))
-}
-
-/// Relays the body; `Ok(true)` when the backend connection is left clean (reusable).
-#[allow(clippy::too_many_arguments)]
-fn relay_body(
-    conn: &mut BackendConn,
-    c: &mut ClientSide<'_, '_>,
-    sender: &mut ClientBody,
-    bufs: &mut Buffers,
-    head: BackendHead,
-    filled: usize,
-    from_backend: &mut u64,
-    worker: &Worker,
-) -> io::Result<bool> {
-    let read = &mut bufs.read;
-    let mut start = head.head_len;
-    let mut end = filled;
-    let mut more = |conn: &mut BackendConn, read: &mut Vec<u8>| -> io::Result<Option<usize>> {
-        match conn.read(&mut read[..]) {
-            BackendRead::Data(n) => {
-                *from_backend += n as u64;
-                Ok(Some(n))
-            }
-            BackendRead::Eof => Ok(None),
-            BackendRead::TimedOut => Err(backend_gone(worker, "timeout")),
-            BackendRead::Failed(e) => Err(backend_gone(worker, &e.to_string())),
-        }
-    };
-    match head.body {
-        BackendBody::None => {
-            sender.finish(c)?;
-            Ok(start == end)
-        }
-        BackendBody::Length(mut left) => {
-            loop {
-                let n = ((end - start) as u64).min(left) as usize;
-                if n > 0 || left == 0 {
-                    sender.send(c, &read[start..start + n])?;
-                    left -= n as u64;
-                    start += n;
-                }
-                if left == 0 {
-                    break;
-                }
-                match more(conn, read)? {
-                    Some(n) => (start, end) = (0, n),
-                    None => return Err(backend_gone(worker, "connection closed")),
-                }
-            }
-            sender.finish(c)?;
-            Ok(start == end)
-        }
-        BackendBody::Chunked => {
-            let mut dec = BodyDecoder::new(BodyFraming::Chunked, 0).expect("no limit");
-            loop {
-                while start < end && !dec.is_done() {
-                    let d = dec
-                        .decode(&read[start..end])
-                        .map_err(|_| backend_gone(worker, "bad chunked framing"))?;
-                    if !d.data.is_empty() {
-                        sender.send(c, &read[start + d.data.start..start + d.data.end])?;
-                    }
-                    start += d.consumed;
-                }
-                if dec.is_done() {
-                    break;
-                }
-                match more(conn, read)? {
-                    Some(n) => (start, end) = (0, n),
-                    None => return Err(backend_gone(worker, "connection closed")),
-                }
-            }
-            sender.finish(c)?;
-            Ok(start == end)
-        }
-        BackendBody::UntilClose => {
-            loop {
-                if start < end {
-                    sender.send(c, &read[start..end])?;
-                }
-                match more(conn, read)? {
-                    Some(n) => (start, end) = (0, n),
-                    None => break,
-                }
-            }
-            sender.finish(c)?;
-            Ok(false)
-        }
-    }
 }

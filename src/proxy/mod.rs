@@ -12,8 +12,10 @@
 
 mod backend;
 pub mod balance;
+mod balanced;
 pub mod forward;
 pub mod pool;
+mod relay;
 pub mod request_head;
 pub mod response_head;
 pub mod rules;
@@ -24,7 +26,7 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::config::{BackendUrl, ProxyConfig, ProxyTarget, WorkerParams};
+use crate::config::{BackendUrl, BalancerConfig, ProxyConfig, ProxyTarget, WorkerParams};
 use backend::BackendConn;
 use pool::{Pool, PoolLimits};
 use rules::{ReversePair, RulePath};
@@ -61,8 +63,8 @@ pub struct Worker {
 enum RuleTarget {
     Exclude,
     Worker(usize),
-    /// A balancer (wired when the balancer engine is merged): answered 503 for now.
-    Balancer,
+    /// Index into [`Proxy::balancers`], and the path after `balancer://NAME`.
+    Balancer(usize, String),
 }
 
 #[derive(Debug)]
@@ -77,9 +79,12 @@ struct Rule {
 pub struct ProxyJob {
     /// Index of the `[[proxy]]` rule.
     pub rule: usize,
-    /// The worker to send to (`None`: a balancer target not available yet).
+    /// The worker to send to (`None` for a balancer).
     pub worker: Option<usize>,
-    /// Request target for the backend (path and query).
+    /// The balancer whose member gets it.
+    pub balancer: Option<usize>,
+    /// Request target for the backend (path and query); for a balancer, what follows the
+    /// chosen member's own path.
     pub target: String,
     pub preserve_host: bool,
 }
@@ -89,7 +94,22 @@ pub struct ProxyJob {
 pub struct Proxy {
     rules: Vec<Rule>,
     workers: Vec<Worker>,
+    balancers: Vec<Balancer>,
     reverse: Vec<ReversePair>,
+}
+
+/// A `[[balancer]]`: its configuration, its members (indices into the workers) and its shared
+/// record (the lock word serialising member selection across every child).
+#[derive(Debug)]
+pub struct Balancer {
+    pub config: BalancerConfig,
+    pub members: Vec<usize>,
+    pub shared: SharedWorker,
+}
+
+/// The shared-record name of a balancer.
+pub fn balancer_record_name(name: &str) -> String {
+    format!("balancer://{name}")
 }
 
 /// Resolves Apache's derived defaults: `timeout` = `http.timeout`, `connectiontimeout` =
@@ -137,22 +157,29 @@ impl Proxy {
             let target = match &r.target {
                 ProxyTarget::Exclude => RuleTarget::Exclude,
                 ProxyTarget::Backend(url) => {
-                    let i = match specs.iter().position(|(u, _)| u.url == url.url) {
-                        Some(i) => i,
-                        None => {
-                            specs.push((url, &r.worker));
-                            specs.len() - 1
-                        }
-                    };
                     if r.reverse {
                         reverse.push(ReversePair {
                             backend: url.url.clone(),
                             local: r.path.clone(),
                         });
                     }
-                    RuleTarget::Worker(i)
+                    RuleTarget::Worker(add_worker(&mut specs, url, &r.worker))
                 }
-                ProxyTarget::Balancer { .. } => RuleTarget::Balancer,
+                ProxyTarget::Balancer { index, path } => {
+                    let b = config
+                        .balancers
+                        .get(*index)
+                        .ok_or_else(|| format!("proxy {}: no balancer number {index}", r.path))?;
+                    if r.reverse {
+                        for m in &b.members {
+                            reverse.push(ReversePair {
+                                backend: join_path(m.url.url.trim_end_matches('/'), path),
+                                local: r.path.clone(),
+                            });
+                        }
+                    }
+                    RuleTarget::Balancer(*index, path.clone())
+                }
             };
             rules.push(Rule {
                 path: r.path.clone(),
@@ -160,9 +187,26 @@ impl Proxy {
                 preserve_host: r.preserve_host,
             });
         }
-        let names: Vec<&str> = specs.iter().map(|(u, _)| u.url.as_str()).collect();
-        let shared = shared::attach(&names)?;
-        let workers = specs
+        let member_workers: Vec<Vec<usize>> = config
+            .balancers
+            .iter()
+            .map(|b| {
+                b.members
+                    .iter()
+                    .map(|m| add_worker(&mut specs, &m.url, &m.worker))
+                    .collect()
+            })
+            .collect();
+        let balancer_names: Vec<String> = config
+            .balancers
+            .iter()
+            .map(|b| balancer_record_name(&b.name))
+            .collect();
+        let mut names: Vec<&str> = specs.iter().map(|(u, _)| u.url.as_str()).collect();
+        names.extend(balancer_names.iter().map(String::as_str));
+        let mut shared = shared::attach(&names)?;
+        let balancer_shared = shared.split_off(specs.len());
+        let workers: Vec<Worker> = specs
             .iter()
             .zip(shared)
             .map(|((url, params), shared)| {
@@ -178,9 +222,32 @@ impl Proxy {
                 }
             })
             .collect();
+        let balancers: Vec<Balancer> = config
+            .balancers
+            .iter()
+            .zip(member_workers)
+            .zip(balancer_shared)
+            .map(|((b, members), shared)| Balancer {
+                config: b.clone(),
+                members,
+                shared,
+            })
+            .collect();
+        // status = "+E": the member starts in error state.
+        for b in &balancers {
+            for (m, &w) in b.config.members.iter().zip(&b.members) {
+                let worker = &workers[w];
+                if m.status.in_error && !worker.shared.in_error() {
+                    worker
+                        .shared
+                        .failed(crate::scoreboard::now_us(), worker.settings.retry);
+                }
+            }
+        }
         Ok(Proxy {
             rules,
             workers,
+            balancers,
             reverse,
         })
     }
@@ -194,9 +261,10 @@ impl Proxy {
         });
         let (i, len) = rules::first_match(paths, url_path)?;
         let rule = &self.rules[i];
-        let (worker, base) = match rule.target {
-            RuleTarget::Worker(w) => (Some(w), self.workers[w].url.path.as_str()),
-            _ => (None, "/"),
+        let (worker, balancer, base) = match &rule.target {
+            RuleTarget::Worker(w) => (Some(*w), None, self.workers[*w].url.path.as_str()),
+            RuleTarget::Balancer(b, path) => (None, Some(*b), path.as_str()),
+            RuleTarget::Exclude => return None,
         };
         let mut rest = &url_path[len..];
         // `/app/` -> `http://b/x/` with `/app/y`: `/x/` + `y`; avoid `//` when both have one.
@@ -206,6 +274,7 @@ impl Proxy {
         Some(ProxyJob {
             rule: i,
             worker,
+            balancer,
             target: rules::backend_target(base, rest, query),
             preserve_host: rule.preserve_host,
         })
@@ -213,6 +282,10 @@ impl Proxy {
 
     pub fn workers(&self) -> &[Worker] {
         &self.workers
+    }
+
+    pub fn balancers(&self) -> &[Balancer] {
+        &self.balancers
     }
 
     /// The ProxyPassReverse pairs.
@@ -226,6 +299,30 @@ impl Proxy {
             .iter()
             .map(|w| w.shared.connections_opened())
             .sum()
+    }
+}
+
+/// The index of the worker for `url` in `specs`, added if new (workers are shared by URL).
+fn add_worker<'c>(
+    specs: &mut Vec<(&'c BackendUrl, &'c WorkerParams)>,
+    url: &'c BackendUrl,
+    params: &'c WorkerParams,
+) -> usize {
+    match specs.iter().position(|(u, _)| u.url == url.url) {
+        Some(i) => i,
+        None => {
+            specs.push((url, params));
+            specs.len() - 1
+        }
+    }
+}
+
+/// `base` + `rest` with exactly one `/` between them when both have one.
+pub fn join_path(base: &str, rest: &str) -> String {
+    match (base.ends_with('/'), rest.starts_with('/')) {
+        (true, true) => format!("{base}{}", &rest[1..]),
+        (false, false) if !rest.is_empty() && !base.is_empty() => format!("{base}/{rest}"),
+        _ => format!("{base}{rest}"),
     }
 }
 

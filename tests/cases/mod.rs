@@ -9,6 +9,7 @@ mod graceful;
 mod modes;
 mod proxy;
 mod proxy_backend;
+mod proxy_balancer;
 mod ramp;
 mod ranges;
 mod recycle;
