@@ -13,17 +13,16 @@ use std::net::IpAddr;
 use std::ops::Range;
 use std::time::Duration;
 
-use super::backend::{self, BackendConn, BackendRead};
-use super::relay::{client_head_params, relay};
+use super::backend::{self, BackendConn};
+use super::exchange::{exchange, stream_body};
+use super::relay::relay;
 use super::request_head::{self, BodyOut, HeadParams};
-use super::response_head::{self, BackendHead, MAX_HEAD};
 use super::rules::ReversePair;
 use super::shared::Admission;
 use super::{Proxy, ProxyJob, Worker};
 use crate::http::body::{BodyDecoder, BodyError, BodyFraming, BodyReader};
-use crate::http::framing::{Delimit, LAST_CHUNK};
 use crate::http::io::ConnIo;
-use crate::http::keepalive::{KeepAlive, KeepAliveInput};
+use crate::http::keepalive::KeepAliveInput;
 use crate::http::request::{Expectation, Request, Version};
 use crate::scoreboard::now_us;
 
@@ -32,7 +31,7 @@ use crate::scoreboard::now_us;
 /// connection when a reused one turns out closed.
 const PREFETCH: usize = 16 * 1024;
 /// Size of a backend read.
-const READ_SIZE: usize = 64 * 1024;
+pub(super) const READ_SIZE: usize = 64 * 1024;
 
 /// The client connection as the proxy needs it.
 pub struct ClientSide<'a, 's> {
@@ -169,7 +168,7 @@ impl Drop for Slot<'_> {
 }
 
 /// Why an attempt on one backend connection failed.
-enum Failure {
+pub(super) enum Failure {
     /// Answer this status (nothing sent to the client yet).
     Status(u16),
     /// The backend cannot be used: 503, another member may be tried.
@@ -321,7 +320,7 @@ fn ensure_conn(worker: &Worker, slot: &mut Slot<'_>) -> Result<bool, Failure> {
 }
 
 /// Is a failed write or read on a reused connection the backend having closed it?
-fn is_stale(e: &io::Error) -> bool {
+pub(super) fn is_stale(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::BrokenPipe
@@ -332,7 +331,7 @@ fn is_stale(e: &io::Error) -> bool {
 }
 
 /// Appends `data` to `out` chunk-framed (nothing for empty data).
-fn push_chunk_frame(out: &mut Vec<u8>, data_len: usize) {
+pub(super) fn push_chunk_frame(out: &mut Vec<u8>, data_len: usize) {
     out.extend_from_slice(format!("{data_len:x}\r\n").as_bytes());
 }
 
@@ -573,7 +572,7 @@ fn refused(f: Failure, body: BodyUse) -> Outcome {
     }
 }
 
-fn backend_write_failure(worker: &Worker, e: &io::Error) -> Failure {
+pub(super) fn backend_write_failure(worker: &Worker, e: &io::Error) -> Failure {
     log::error!(
         "proxy: pass request body failed to {}:{}: {e}",
         worker.url.host,
@@ -602,174 +601,4 @@ fn client_failure_after(e: BodyError, body: BodyUse) -> Outcome {
             },
         },
     }
-}
-
-/// Reads the backend's final head, relaying interim responses (and sending the body after
-/// a 100 when the client asked for 100-continue). Returns the head and how many bytes of
-/// `bufs.read` are filled.
-#[allow(clippy::too_many_arguments)]
-fn exchange(
-    worker: &Worker,
-    r: &RequestInfo<'_, '_, '_>,
-    c: &mut ClientSide<'_, '_>,
-    conn: &mut BackendConn,
-    bufs: &mut Buffers,
-    body: &mut BodyUse,
-    body_out: BodyOut,
-    expect: bool,
-    decoder: &BodyDecoder,
-    to_backend: &mut u64,
-    may_be_stale: bool,
-) -> Result<(BackendHead, usize), Failure> {
-    let mut filled = 0;
-    let mut waiting_continue = expect;
-    let mut any_byte = false;
-    loop {
-        let head = loop {
-            if filled > 0 {
-                match response_head::parse(&bufs.read[..filled], r.req.is_head()) {
-                    Ok(Some(h)) => break h,
-                    Ok(None) => {}
-                    Err(bad) => {
-                        log::error!("proxy: bad response from {}: {}", worker.name, bad.0);
-                        return Err(Failure::Status(502));
-                    }
-                }
-            }
-            if filled == bufs.read.len() {
-                bufs.read.resize((filled * 2).min(MAX_HEAD + READ_SIZE), 0);
-            }
-            if waiting_continue && !any_byte {
-                let _ = conn
-                    .stream
-                    .set_read_timeout(Some(CONTINUE_WAIT.min(worker.settings.timeout)));
-            }
-            let got = conn.read(&mut bufs.read[filled..]);
-            if waiting_continue && !any_byte {
-                restore_timeout(worker, conn);
-            }
-            match got {
-                BackendRead::TimedOut if waiting_continue && !any_byte => {
-                    // No 100 from the backend: tell the client ourselves and send the body.
-                    waiting_continue = false;
-                    c.io.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                        .map_err(|e| Failure::Client(BodyError::Io(e)))?;
-                    send_after_continue(worker, r, c, conn, decoder, body_out, to_backend, body)?;
-                }
-                BackendRead::Data(n) => {
-                    any_byte = true;
-                    filled += n;
-                }
-                BackendRead::Eof if may_be_stale && !any_byte => return Err(Failure::Stale),
-                BackendRead::Failed(e) if may_be_stale && !any_byte && is_stale(&e) => {
-                    return Err(Failure::Stale);
-                }
-                BackendRead::TimedOut => {
-                    log::error!("proxy: timeout reading status line from {}", worker.name);
-                    return Err(Failure::Timeout);
-                }
-                BackendRead::Eof => {
-                    log::error!(
-                        "proxy: error reading status line from {}: connection closed",
-                        worker.name
-                    );
-                    return Err(Failure::Status(502));
-                }
-                BackendRead::Failed(e) => {
-                    log::error!("proxy: error reading status line from {}: {e}", worker.name);
-                    return Err(Failure::Status(502));
-                }
-            }
-        };
-        if !(100..200).contains(&head.status) {
-            return Ok((head, filled));
-        }
-        // An interim response: relay it to HTTP/1.1 clients, and after a 100 send the body.
-        if r.req.version == Version::Http11 {
-            let mut out = Vec::new();
-            let ch = client_head_params(r, KeepAlive::Close, Delimit::Length);
-            response_head::client_head(&mut out, &bufs.read[..head.head_len], &ch);
-            c.io.write_all(&out)
-                .map_err(|e| Failure::Client(BodyError::Io(e)))?;
-        }
-        bufs.read.copy_within(head.head_len..filled, 0);
-        filled -= head.head_len;
-        if head.status == 100 && waiting_continue {
-            waiting_continue = false;
-            restore_timeout(worker, conn);
-            send_after_continue(worker, r, c, conn, decoder, body_out, to_backend, body)?;
-        }
-    }
-}
-
-/// How long a backend may take to answer `Expect: 100-continue` before the body is sent
-/// anyway (RFC 9110 10.1.1: a client need not wait forever; not every server sends a 100).
-const CONTINUE_WAIT: Duration = Duration::from_secs(1);
-
-fn restore_timeout(worker: &Worker, conn: &BackendConn) {
-    let _ = conn.stream.set_read_timeout(Some(worker.settings.timeout));
-}
-
-/// Reads the client's body (the client was told to continue) and sends it to the backend.
-#[allow(clippy::too_many_arguments)]
-fn send_after_continue(
-    worker: &Worker,
-    r: &RequestInfo<'_, '_, '_>,
-    c: &mut ClientSide<'_, '_>,
-    conn: &mut BackendConn,
-    decoder: &BodyDecoder,
-    body_out: BodyOut,
-    to_backend: &mut u64,
-    body: &mut BodyUse,
-) -> Result<(), Failure> {
-    let mut rd = BodyReader::new(
-        decoder.clone(),
-        c.buffered,
-        c.spill,
-        c.io,
-        r.client_timeout,
-        false,
-    );
-    let streamed = stream_body(worker, conn, &mut rd, body_out, to_backend);
-    let left = rd.finish();
-    *body = BodyUse {
-        buffered_consumed: left.buffered_consumed,
-        spill: left.spill,
-        wire: left.wire,
-        unread: streamed.is_err(),
-    };
-    streamed
-}
-
-/// Sends the rest of the body from the client to the backend (chunk-framed when chunked).
-fn stream_body(
-    worker: &Worker,
-    conn: &mut BackendConn,
-    rd: &mut BodyReader<'_, '_>,
-    body_out: BodyOut,
-    to_backend: &mut u64,
-) -> Result<(), Failure> {
-    let chunked = body_out == BodyOut::Chunked;
-    let mut frame = Vec::with_capacity(24);
-    loop {
-        let data = match rd.next_chunk() {
-            Ok(Some(d)) => d,
-            Ok(None) => break,
-            Err(e) => return Err(Failure::Client(e)),
-        };
-        frame.clear();
-        if chunked {
-            push_chunk_frame(&mut frame, data.len());
-        }
-        let crlf: &[u8] = if chunked { b"\r\n" } else { b"" };
-        conn.write_all(&mut [IoSlice::new(&frame), IoSlice::new(data), IoSlice::new(crlf)])
-            .map_err(|e| backend_write_failure(worker, &e))?;
-        *to_backend += (frame.len() + data.len() + crlf.len()) as u64;
-    }
-    if chunked {
-        conn.write_all(&mut [IoSlice::new(LAST_CHUNK)])
-            .map_err(|e| backend_write_failure(worker, &e))?;
-        *to_backend += LAST_CHUNK.len() as u64;
-    }
-    Ok(())
 }

@@ -13,6 +13,7 @@
 mod backend;
 pub mod balance;
 mod balanced;
+mod exchange;
 pub mod forward;
 pub mod pool;
 mod relay;
