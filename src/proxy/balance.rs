@@ -8,7 +8,13 @@
 //! memory here: "has the retry time passed" arrives as [`MemberView::retry_due`].
 //!
 //! The state starts as Apache's does once a child has initialized the balancer
-//! (`lbmethod->reset`): `lbstatus` 0 for every member.
+//! (`lbmethod->reset`): `lbstatus` 0 for every member. Apache 2.4.71 keeps a lone member's
+//! configured factor (its manager page shows it), and with one member the factor cannot change
+//! a choice, so factors are used as configured.
+//!
+//! Checked against Debian's Apache 2.4.71 (prefork, one child): factors 1:1:2 give
+//! `c a b c c a b c`; then 4 requests sticky to `a` and 4 balanced give `c c b c`, leaving
+//! the lbstatus values its balancer manager showed (-800, 400, 400).
 
 use super::sticky::{route_is_member, route_member};
 use crate::config::LbMethod;
@@ -63,12 +69,6 @@ impl MemberView<'_> {
             self.retries += 1;
         }
     }
-}
-
-/// The factor the selection uses: Apache forces a lone member's factor to 100
-/// (`recalc_factors`).
-pub fn effective_lbfactor(configured: u32, member_count: usize) -> u32 {
-    if member_count == 1 { 100 } else { configured }
 }
 
 /// The lbmethod's "is this member better than the best so far" (`is_best_*`), with the
@@ -145,7 +145,7 @@ pub fn pick_best(method: LbMethod, members: &mut [MemberView]) -> Option<usize> 
             if !m.usable() {
                 continue;
             }
-            let factor = effective_lbfactor(m.lbfactor, count);
+            let factor = m.lbfactor;
             if m.hot_standby {
                 standbys.push(i);
             } else {
@@ -154,7 +154,7 @@ pub fn pick_best(method: LbMethod, members: &mut [MemberView]) -> Option<usize> 
         }
         if finder.best.is_none() {
             for &i in &standbys {
-                let factor = effective_lbfactor(members[i].lbfactor, count);
+                let factor = members[i].lbfactor;
                 finder.consider(members, i, factor);
             }
         }
@@ -172,10 +172,9 @@ pub fn pick_best(method: LbMethod, members: &mut [MemberView]) -> Option<usize> 
 /// every usable member's `lbstatus` grows by its factor, the chosen one's drops by the total,
 /// so sticky traffic counts in byrequests; `elected` is incremented.
 pub fn sticky_hit(members: &mut [MemberView], chosen: usize) {
-    let count = members.len();
     let mut total = 0;
     for m in members.iter_mut().filter(|m| m.usable()) {
-        let factor = i64::from(effective_lbfactor(m.lbfactor, count));
+        let factor = i64::from(m.lbfactor);
         m.lbstatus += factor;
         total += factor;
     }

@@ -244,12 +244,25 @@ fn bytraffic_least_bytes_per_factor() {
 }
 
 #[test]
-fn a_lone_member_counts_as_factor_100() {
+fn a_lone_member_ends_where_it_started() {
     let mut members = vec![member(700, "a")];
-    pick_best(LbMethod::ByRequests, &mut members);
-    assert_eq!(members[0].lbstatus, 0);
-    assert_eq!(effective_lbfactor(700, 1), 100);
-    assert_eq!(effective_lbfactor(700, 2), 700);
+    assert_eq!(picks(LbMethod::ByRequests, &mut members, 3), "aaa");
+    sticky_hit(&mut members, 0);
+    assert_eq!((members[0].lbstatus, members[0].elected), (0, 4));
+}
+
+#[test]
+fn sticky_then_balanced_as_apache() {
+    // Seen on Apache 2.4.71: 8 balanced, 4 with JSESSIONID=abc.n1, 4 balanced.
+    let mut members = vec![member(100, "a"), member(100, "b"), member(200, "c")];
+    assert_eq!(picks(LbMethod::ByRequests, &mut members, 8), "cabccabc");
+    for _ in 0..4 {
+        let route = super::super::sticky::route_member(&mut members, b"a").unwrap();
+        sticky_hit(&mut members, route);
+    }
+    assert_eq!(picks(LbMethod::ByRequests, &mut members, 4), "ccbc");
+    let state: Vec<(i64, u64)> = members.iter().map(|m| (m.lbstatus, m.elected)).collect();
+    assert_eq!(state, [(-800, 6), (400, 3), (400, 7)]);
 }
 
 #[test]

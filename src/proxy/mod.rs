@@ -4,4 +4,5 @@
 //! the shared counters in and out around them.
 
 pub mod balance;
+pub mod manager_page;
 pub mod sticky;
