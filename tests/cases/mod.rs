@@ -8,6 +8,7 @@ mod daemon;
 mod graceful;
 mod modes;
 mod proxy_balancer;
+mod proxy_exporter;
 mod ramp;
 mod ranges;
 mod recycle;

@@ -164,9 +164,8 @@ fn server(balancer_keys: &str, members: &[String]) -> ServerGuard {
 
 /// `GET target` with extra header lines; (status, body).
 fn get(server: &ServerGuard, target: &str, headers: &str) -> (u16, String) {
-    let raw = format!(
-        "GET {target} HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n"
-    );
+    let raw =
+        format!("GET {target} HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n");
     let response = exchange(server.port(), raw.as_bytes())
         .unwrap_or_else(|e| panic!("GET {target}: {e}\n{}", server.error_log()));
     (response.status, response.text())
@@ -240,7 +239,11 @@ fn sticky_sessions_by_cookie_and_url() {
         );
     }
     assert_eq!(
-        get(&server, "/app/", "Cookie: theme=dark; JSESSIONID=x.n3; lang=en\r\n"),
+        get(
+            &server,
+            "/app/",
+            "Cookie: theme=dark; JSESSIONID=x.n3; lang=en\r\n"
+        ),
         (200, "c".into())
     );
     assert_eq!(
@@ -249,7 +252,11 @@ fn sticky_sessions_by_cookie_and_url() {
     );
     // The URL parameter wins over the cookie.
     assert_eq!(
-        get(&server, "/app/?jsessionid=abc.n3", "Cookie: JSESSIONID=abc.n1\r\n"),
+        get(
+            &server,
+            "/app/?jsessionid=abc.n3",
+            "Cookie: JSESSIONID=abc.n1\r\n"
+        ),
         (200, "c".into())
     );
     // An unknown route is balanced like no route at all.
@@ -346,7 +353,10 @@ fn manager_page_and_auto_lines_count_the_choices() {
     assert_eq!(sequence(&server, 8), "cabccabc");
     let (status, page) = get(&server, "/balancer-manager", "");
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("LoadBalancer Status for balancer://cluster"), "{page}");
+    assert!(
+        page.contains("LoadBalancer Status for balancer://cluster"),
+        "{page}"
+    );
     for (b, elected, factor) in [(&backends[0], 2, "1.00"), (&backends[2], 4, "2.00")] {
         let row = format!(
             "<td>{}</td><td>n{}</td><td></td><td>{factor}</td><td>0</td><td>Init Ok </td><td>{elected}</td>",
