@@ -400,19 +400,16 @@ fn failover_loop_as_proxy_handler() {
     // Three members, all failing: one try plus max_attempts (2) failovers.
     let mut members = vec![member(100, "a"), member(100, "b"), member(100, "c")];
     let (mut attempts, mut tried) = (0, String::new());
-    loop {
-        let Selection::Member { index, .. } = select(
-            LbMethod::ByRequests,
-            &mut members,
-            None,
-            false,
-            false,
-            false,
-        ) else {
-            break;
-        };
+    let max = max_attempts(None, 3);
+    while let Selection::Member { index, .. } = select(
+        LbMethod::ByRequests,
+        &mut members,
+        None,
+        false,
+        false,
+        false,
+    ) {
         tried.push_str(members[index].route);
-        let max = max_attempts(None, 3);
         if !after_attempt(Unavailable, &mut members[index], false, &mut attempts, max) {
             break;
         }
