@@ -8,7 +8,13 @@
 //! memory here: "has the retry time passed" arrives as [`MemberView::retry_due`].
 //!
 //! The state starts as Apache's does once a child has initialized the balancer
-//! (`lbmethod->reset`): `lbstatus` 0 for every member.
+//! (`lbmethod->reset`): `lbstatus` 0 for every member. Apache 2.4.71 keeps a lone member's
+//! configured factor (its manager page shows it), and with one member the factor cannot change
+//! a choice, so factors are used as configured.
+//!
+//! Checked against Debian's Apache 2.4.71 (prefork, one child): factors 1:1:2 give
+//! `c a b c c a b c`; then 4 requests sticky to `a` and 4 balanced give `c c b c`, leaving
+//! the lbstatus values its balancer manager showed (-800, 400, 400).
 
 use super::sticky::{route_is_member, route_member};
 use crate::config::LbMethod;
@@ -63,12 +69,6 @@ impl MemberView<'_> {
             self.retries += 1;
         }
     }
-}
-
-/// The factor the selection uses: Apache forces a lone member's factor to 100
-/// (`recalc_factors`).
-pub fn effective_lbfactor(configured: u32, member_count: usize) -> u32 {
-    if member_count == 1 { 100 } else { configured }
 }
 
 /// The lbmethod's "is this member better than the best so far" (`is_best_*`), with the
@@ -145,7 +145,7 @@ pub fn pick_best(method: LbMethod, members: &mut [MemberView]) -> Option<usize> 
             if !m.usable() {
                 continue;
             }
-            let factor = effective_lbfactor(m.lbfactor, count);
+            let factor = m.lbfactor;
             if m.hot_standby {
                 standbys.push(i);
             } else {
@@ -154,7 +154,7 @@ pub fn pick_best(method: LbMethod, members: &mut [MemberView]) -> Option<usize> 
         }
         if finder.best.is_none() {
             for &i in &standbys {
-                let factor = effective_lbfactor(members[i].lbfactor, count);
+                let factor = members[i].lbfactor;
                 finder.consider(members, i, factor);
             }
         }
@@ -172,10 +172,9 @@ pub fn pick_best(method: LbMethod, members: &mut [MemberView]) -> Option<usize> 
 /// every usable member's `lbstatus` grows by its factor, the chosen one's drops by the total,
 /// so sticky traffic counts in byrequests; `elected` is incremented.
 pub fn sticky_hit(members: &mut [MemberView], chosen: usize) {
-    let count = members.len();
     let mut total = 0;
     for m in members.iter_mut().filter(|m| m.usable()) {
-        let factor = i64::from(effective_lbfactor(m.lbfactor, count));
+        let factor = i64::from(m.lbfactor);
         m.lbstatus += factor;
         total += factor;
     }
@@ -256,6 +255,58 @@ pub fn select(
         },
         None => Selection::NoMember,
     }
+}
+
+/// How one attempt on a balancer member ended, as mod_proxy's handler loop tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// The backend's response was relayed (whatever its status).
+    Relayed,
+    /// 503 from the proxy itself (cannot connect, no pooled connection, ...): recoverable,
+    /// another member may be tried.
+    Unavailable,
+    /// 500 from the proxy itself: unrecoverable, no failover.
+    ServerError,
+    /// Any other error of the proxy (502, 504, 400, ...): returned as is, no failover.
+    Other,
+}
+
+/// After an attempt (`proxy_handler`'s loop): a 503 or 500 puts the member in error state
+/// unless it ignores errors (the engine also stamps its error time); then the request goes to
+/// another member (`true`: run [`select`] again) while the member just tried is unusable and
+/// fewer than `max_attempts` failovers were made (`attempts` counts them, from 0).
+pub fn after_attempt(
+    outcome: AttemptOutcome,
+    member: &mut MemberView,
+    ignore_errors: bool,
+    attempts: &mut u32,
+    max_attempts: u32,
+) -> bool {
+    match outcome {
+        AttemptOutcome::Relayed | AttemptOutcome::Other => return false,
+        AttemptOutcome::ServerError | AttemptOutcome::Unavailable if !ignore_errors => {
+            member.in_error = true;
+        }
+        _ => {}
+    }
+    if outcome == AttemptOutcome::ServerError || member.usable() || *attempts >= max_attempts {
+        return false;
+    }
+    *attempts += 1;
+    true
+}
+
+/// `proxy_balancer_post_request`: whether the member enters error state once the request is
+/// done: its response status is one of `failonstatus`, or (`failontimeout`) the backend timed
+/// out; never for a member that ignores errors (I).
+pub fn fails_after_request(
+    fail_on_status: &[u16],
+    fail_on_timeout: bool,
+    ignore_errors: bool,
+    status: u16,
+    timed_out: bool,
+) -> bool {
+    !ignore_errors && (fail_on_status.contains(&status) || (fail_on_timeout && timed_out))
 }
 
 /// `maxattempts`: as configured, else members - 1 (0 for a lone member), as

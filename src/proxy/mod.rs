@@ -15,6 +15,7 @@ pub mod balance;
 mod balanced;
 mod exchange;
 pub mod forward;
+pub mod manager_page;
 pub mod pool;
 mod relay;
 pub mod request_head;

@@ -1,5 +1,5 @@
 //! One module per topic: the prefork foundation (issue 2), the status page (issue 4), threaded
-//! children (issue 5).
+//! children (issue 5), the reverse proxy (issue 6).
 
 mod autoindex;
 mod config_errors;
@@ -10,6 +10,8 @@ mod modes;
 mod proxy;
 mod proxy_backend;
 mod proxy_balancer;
+mod proxy_balancing;
+mod proxy_exporter;
 mod ramp;
 mod ranges;
 mod recycle;
