@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod autoindex;
+pub mod balancer_manager;
 pub mod client;
 pub mod conditional;
 pub mod dir_walk;
@@ -224,6 +225,10 @@ pub fn handle<'c>(
                     board: env.board,
                 };
                 return status::serve(site, req, &conn, clock);
+            }
+            Some(location::LocationHandler::BalancerManager) => {
+                paths.fs_path.clear();
+                return balancer_manager::serve(site, req, env.client.local);
             }
             None => {}
         }

@@ -9,7 +9,7 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::balance::{self, MemberView, Selection};
+use super::balance::{self, AttemptOutcome, MemberView, Selection};
 use super::forward::{self, ClientSide, Outcome, Refusal, RequestInfo, Target};
 use super::shared::SharedWorker;
 use super::{Balancer, Proxy, ProxyJob, join_path, sticky};
@@ -125,7 +125,7 @@ pub(super) fn forward(
         sticky::session_route(st, cfg.sticky_separator, req.target.as_bytes(), &cookies)
     });
     let max = balance::max_attempts(cfg.max_attempts, b.members.len());
-    let mut attempts = 0;
+    let mut attempts = 0u32;
     loop {
         let chosen = match choose(proxy, b, route) {
             Ok(i) => i,
@@ -152,35 +152,53 @@ pub(super) fn forward(
             let _busy = Busy::new(worker.shared);
             forward::attempt(proxy, worker, target, false, r, c)
         };
-        let fail_member = || {
-            if !member.status.ignore_errors {
-                worker.shared.failed(now_us(), worker.settings.retry);
-            }
-        };
-        match &outcome {
+        let attempt_outcome = match &outcome {
+            Outcome::Relayed { .. } => AttemptOutcome::Relayed,
             Outcome::Refused {
                 cause: Refusal::Unreachable,
                 ..
-            } => {
-                fail_member();
-                if attempts < max {
-                    attempts += 1;
-                    continue;
-                }
-            }
-            Outcome::Refused {
-                cause: Refusal::Timeout,
-                ..
-            } if cfg.fail_on_timeout => fail_member(),
-            Outcome::Relayed { status, .. } if cfg.fail_on_status.contains(status) => {
-                log::error!(
-                    "proxy: BALANCER: (balancer://{}). Forcing worker ({}) into error state due to status code {status} matching 'failonstatus'",
-                    cfg.name,
-                    worker.name
-                );
-                fail_member();
-            }
-            _ => {}
+            } => AttemptOutcome::Unavailable,
+            Outcome::Refused { status: 500, .. } => AttemptOutcome::ServerError,
+            _ => AttemptOutcome::Other,
+        };
+        let mut view = MemberView {
+            disabled: member.status.disabled,
+            stopped: member.status.stopped,
+            in_error: worker.shared.in_error(),
+            ..MemberView::default()
+        };
+        let was_in_error = view.in_error;
+        let failover = balance::after_attempt(
+            attempt_outcome,
+            &mut view,
+            member.status.ignore_errors,
+            &mut attempts,
+            max,
+        );
+        if view.in_error && !was_in_error {
+            worker.shared.failed(now_us(), worker.settings.retry);
+        }
+        if failover {
+            continue;
+        }
+        let (status, timed_out) = match &outcome {
+            Outcome::Relayed { status, .. } => (*status, false),
+            Outcome::Refused { status, cause, .. } => (*status, *cause == Refusal::Timeout),
+            Outcome::ClientGone { .. } => (0, false),
+        };
+        if balance::fails_after_request(
+            &cfg.fail_on_status,
+            cfg.fail_on_timeout,
+            member.status.ignore_errors,
+            status,
+            timed_out,
+        ) {
+            log::error!(
+                "proxy: BALANCER: (balancer://{}). Forcing worker ({}) into error state due to status code {status} (failonstatus / failontimeout)",
+                cfg.name,
+                worker.name
+            );
+            worker.shared.failed(now_us(), worker.settings.retry);
         }
         return outcome;
     }

@@ -290,6 +290,35 @@ impl Proxy {
         &self.balancers
     }
 
+    /// The balancers as the manager and status pages show them: configuration, with the
+    /// counters and error state read from shared memory now.
+    pub fn balancer_snapshots(&self) -> Vec<manager_page::BalancerSnapshot<'_>> {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.balancers
+            .iter()
+            .enumerate()
+            .map(|(bi, b)| {
+                let path = self
+                    .rules
+                    .iter()
+                    .find(|r| matches!(r.target, RuleTarget::Balancer(i, _) if i == bi))
+                    .map_or("", |r| r.path.as_str());
+                let mut snap = manager_page::BalancerSnapshot::from_config(&b.config, path);
+                for (m, &w) in snap.members.iter_mut().zip(&b.members) {
+                    let shared = self.workers[w].shared;
+                    let rec = shared.record();
+                    m.status.in_error = shared.in_error();
+                    m.elected = rec.elected.load(Relaxed);
+                    m.busy = rec.busy.load(Relaxed);
+                    m.lbstatus = rec.lbstatus.load(Relaxed);
+                    m.transferred = rec.transferred.load(Relaxed);
+                    m.read = rec.read.load(Relaxed);
+                }
+                snap
+            })
+            .collect()
+    }
+
     /// The ProxyPassReverse pairs.
     pub fn reverse_pairs(&self) -> &[ReversePair] {
         &self.reverse
