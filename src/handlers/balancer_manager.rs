@@ -53,9 +53,36 @@ pub fn serve(site: &Site, req: &Request<'_, '_>, local: SocketAddr) -> Reply<'st
     Reply::Generated(response)
 }
 
-/// Adds the balancers to a status page body of `format` (nothing without balancers).
+/// Adds the proxy to a status page body of `format`: the balancers (HTML tables, `?auto`
+/// lines, `"balancers"` in `?json`) and, in `?json`, every backend worker's shared counters
+/// (`"proxy_workers"`: name, in_error, requests, connections_opened, transferred, read).
 pub fn extend_status(site: &Site, format: Format, body: &mut Vec<u8>) {
     let Some(proxy) = site.proxy() else { return };
+    if format == Format::Json {
+        let mut json = String::from(",\"proxy_workers\":[");
+        for (i, w) in proxy.workers().iter().enumerate() {
+            let rec = w.shared.record();
+            let load =
+                |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+            if i > 0 {
+                json.push(',');
+            }
+            json.push_str("{\"name\":");
+            crate::status::text::push_json_string(&mut json, &w.name);
+            json.push_str(&format!(
+                ",\"in_error\":{},\"requests\":{},\"connections_opened\":{},\"transferred\":{},\"read\":{}}}",
+                w.shared.in_error(),
+                load(&rec.requests),
+                load(&rec.connections_opened),
+                load(&rec.transferred),
+                load(&rec.read),
+            ));
+        }
+        json.push(']');
+        if let Some(end) = body.iter().rposition(|&b| b == b'}') {
+            body.splice(end..end, json.into_bytes());
+        }
+    }
     let snapshots = proxy.balancer_snapshots();
     if snapshots.is_empty() {
         return;

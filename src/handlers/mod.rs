@@ -207,8 +207,11 @@ pub fn handle<'c>(
             }
         }
         // ProxyPass wins over a location's handler (Apache: translate_name runs first).
+        // TraceEnable off refuses TRACE for proxied URLs too (405 from the document tree).
+        let proxied = req.method != Method::Trace || site.trace_enable();
         if let Some(job) = site
             .proxy()
+            .filter(|_| proxied)
             .and_then(|p| p.route(&paths.url_path, req.query))
         {
             paths.fs_path.clear();

@@ -275,3 +275,55 @@ fn expect_continue_and_head_through_the_proxy() {
     conn.send_raw(b"hello").unwrap();
     assert_eq!(conn.read(false).unwrap().text(), "hello");
 }
+
+#[test]
+fn location_require_comes_before_the_proxy_and_status_counts_connections() {
+    let b = Backend::start(|_| ok("proxied"));
+    let sections = format!(
+        "[[location]]\npath = \"/server-status\"\nhandler = \"server-status\"\n\
+         [[location]]\npath = \"/app/private\"\nrequire = [\"all denied\"]\n{}",
+        proxy_rule("/app", &b.url("/"), "")
+    );
+    let server = ServerGuard::start(&TestConfig::default().sections(&sections));
+    let port = server.port();
+    assert_eq!(get(port, "/app/private/x").status, 403);
+    let mut client = KeepAliveClient::new(port);
+    for _ in 0..10 {
+        assert_eq!(client.request("GET", "/app/x").unwrap().text(), "proxied");
+    }
+    assert_eq!(b.seen().len(), 10);
+    let json = get(port, "/server-status?json").text();
+    let at = json
+        .find("\"proxy_workers\":[")
+        .expect("proxy_workers in ?json");
+    let workers = &json[at..];
+    assert!(workers.contains("\"requests\":10,"), "{workers}");
+    let opened = format!("\"connections_opened\":{},", b.connections());
+    assert!(workers.contains(&opened), "{workers}");
+}
+
+#[test]
+fn error_state_survives_a_graceful_restart() {
+    let b = Backend::start(|_| ok("back"));
+    let cfg = TestConfig::default().sections(&proxy_rule("/", &b.url("/"), "retry = 60\n"));
+    let server = ServerGuard::start(&cfg);
+    let port = server.port();
+    assert_eq!(get(port, "/").status, 200);
+    b.kill();
+    assert_eq!(get(port, "/").status, 503);
+    let back = b.restart();
+    let old = server.children();
+    let out = server.mpmd(&["-k", "graceful"]);
+    assert_eq!(out.code(), Some(0), "{out:?}");
+    server.wait_log_count("graceful restart requested", 1);
+    assert!(wait_until(Duration::from_secs(10), || {
+        let now = server.children();
+        !now.is_empty() && now.iter().all(|pid| !old.contains(pid))
+    }));
+    // The new generation's children see the worker in error (shared records matched by
+    // name), so nothing reaches the backend that came back.
+    for _ in 0..6 {
+        assert_eq!(get(port, "/").status, 503);
+    }
+    assert_eq!(back.connections(), 0);
+}

@@ -136,3 +136,21 @@ fn hot_standby_only_when_the_others_are_down() {
     }
     assert_eq!(b[2].seen().len(), 4);
 }
+
+#[test]
+fn failonstatus_puts_the_member_in_error() {
+    let sick = Backend::start(|_| {
+        b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nsick".to_vec()
+    });
+    let well = Backend::start(|_| ok("well"));
+    let members = format!("{}{}", member(&sick, ""), member(&well, ""));
+    let cfg = TestConfig::default().sections(&balancer_config("failonstatus = [500]", &members));
+    let server = ServerGuard::start(&cfg);
+    let port = server.port();
+    let mut bodies: Vec<String> = (0..6).map(|_| get(port, "/").text()).collect();
+    // The first request goes to the sick member (its 500 is relayed), then it is in error.
+    assert_eq!(bodies.remove(0), "sick");
+    assert!(bodies.iter().all(|b| b == "well"), "{bodies:?}");
+    assert_eq!(sick.seen().len(), 1);
+    assert!(server.error_log().contains("failonstatus"));
+}
