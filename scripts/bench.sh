@@ -7,8 +7,12 @@
 # Knobs (environment), passed on to anchors.sh (see its header for the rest: ROUNDS, DURATION,
 # WARMUP, THREADS, OUT_DIR, NO_INSTALL, ...):
 #   SERVERS     default "prefork nginx candidate"; add "worker event" for Apache's threaded MPMs
-#   TESTS       default "static1k static100k static1k_c200 static1k_close" (proxy1k needs the
-#               [[proxy]] support of a later issue)
+#   TESTS       default "static1k static100k proxy1k static1k_c200 static1k_close"; proxy1k
+#               proxies /proxy/ to anchors.sh's backend (one nginx worker serving the same
+#               files): mpmd with a [[proxy]] rule, Apache with mod_proxy_http, nginx with
+#               proxy_pass and upstream keep-alive. mpmd's backend connection reuse (connections
+#               opened per 1000 proxied requests, from its ?json proxy_workers counters) is
+#               added to the report.
 #   ACCESS_LOG  1 = every server writes an access log (default 0: none does)
 #   MPM         mpmd's MPM: prefork (default), worker or event
 #   ANCHORS     path of anchors.sh (default: ../shared/bench/anchors.sh beside the repo)
@@ -35,7 +39,7 @@ die() { log "ERROR: $*"; exit 1; }
 
 # Runs inside anchors.sh's `setsid bash -c "$CANDIDATE_CMD"`, with PORT, DOCROOT, RUN_DIR set.
 start_candidate() {
-    : "${PORT:?}" "${DOCROOT:?}" "${RUN_DIR:?}" "${MPMD_BIN:?}"
+    : "${PORT:?}" "${DOCROOT:?}" "${RUN_DIR:?}" "${MPMD_BIN:?}" "${BACKEND_URL:?}"
     local access_log='""' mpm_keys
     [[ "${ACCESS_LOG:-0}" == 1 ]] && access_log="\"$RUN_DIR/access.log\""
     case "${MPM:-prefork}" in
@@ -66,8 +70,42 @@ access_log = $access_log
 [files]
 document_root = "$DOCROOT"
 directory_index = ["index.html"]
+
+[[location]]
+path = "/server-status"
+handler = "server-status"
+require = ["local"]
+
+[[proxy]]
+path = "/proxy/"
+url = "$BACKEND_URL"
 EOF
+    # The proxy's shared counters, once a second while this server lives (this shell's pid
+    # becomes the server's with exec): "<start> <requests> <connections opened>" lines.
+    if [[ -n "${OUT_DIR:-}" ]]; then
+        local me=$$ start
+        start="$(date +%s%N)"
+        (
+            while kill -0 "$me" 2>/dev/null; do
+                sleep 1
+                curl -s --max-time 2 "http://127.0.0.1:$PORT/server-status?json" 2>/dev/null |
+                    grep -o '"proxy_workers":\[{[^]]*' |
+                    sed -E 's/.*"requests":([0-9]+),"connections_opened":([0-9]+).*/\1 \2/' |
+                    sed "s/^/$start /" >>"$OUT_DIR/mpmd-proxy-counters.txt" || true
+            done
+        ) </dev/null >/dev/null 2>&1 &
+    fi
     exec "$MPMD_BIN" -f "$RUN_DIR/mpmd.toml" -D FOREGROUND
+}
+
+# Backend connections opened per 1000 proxied requests, from the last counters of each mpmd
+# start (see start_candidate).
+proxy_reuse() {
+    local f="$1/mpmd-proxy-counters.txt"
+    [[ -s "$f" ]] || return 0
+    awk '{ req[$1] = $2; conn[$1] = $3 }
+         END { for (s in req) { r += req[s]; c += conn[s] }
+               if (r > 0) printf "mpmd backend connections: %d opened for %d proxied requests (%.2f per 1000)\n", c, r, 1000 * c / r }' "$f"
 }
 
 # Replaces the "## Latest run" section of docs/BENCHMARKS.md (everything from that heading on),
@@ -113,6 +151,9 @@ EOF
         fi
         # anchors.sh's sections are "## ..."; nest them under "Latest run".
         sed 's/^## /### /' "$out_dir/report.md"
+        local reuse
+        reuse="$(proxy_reuse "$out_dir")"
+        if [[ -n "$reuse" ]]; then printf '\n%s\n' "$reuse"; fi
     } >"$doc.tmp"
     mv "$doc.tmp" "$doc"
     log "wrote $doc"
@@ -135,7 +176,7 @@ main() {
     # Single quotes: anchors.sh exports PORT, DOCROOT, RUN_DIR for this command.
     export CANDIDATE_CMD="exec bash '$SELF' candidate"
     export SERVERS="${SERVERS:-prefork nginx candidate}"
-    export TESTS="${TESTS:-static1k static100k static1k_c200 static1k_close}"
+    export TESTS="${TESTS:-static1k static100k proxy1k static1k_c200 static1k_close}"
     export ACCESS_LOG="${ACCESS_LOG:-0}"
     export OUT_DIR="${OUT_DIR:-$(mktemp -d -t mpmd-bench.XXXXXX)}"
 
