@@ -15,6 +15,8 @@ use crate::http::test_support::{Harness, TestSite, WAIT};
 struct Seen {
     head: String,
     body: Vec<u8>,
+    /// Requests that came before this one on its connection.
+    nth: usize,
 }
 
 impl Seen {
@@ -59,6 +61,7 @@ fn read_request(s: &mut TcpStream) -> Option<Seen> {
     let mut seen = Seen {
         head: String::from_utf8(head).unwrap(),
         body: Vec::new(),
+        nth: 0,
     };
     if seen
         .header("expect")
@@ -101,7 +104,10 @@ impl Backend {
                 let (seen, respond) = (seen2.clone(), respond.clone());
                 std::thread::spawn(move || {
                     s.set_read_timeout(Some(WAIT)).unwrap();
-                    while let Some(req) = read_request(&mut s) {
+                    let mut nth = 0;
+                    while let Some(mut req) = read_request(&mut s) {
+                        req.nth = nth;
+                        nth += 1;
                         seen.lock().unwrap().push(req.clone());
                         let resp = respond(&req);
                         if resp.is_empty() || s.write_all(&resp).is_err() {
@@ -419,5 +425,24 @@ fn acquire_timeout_is_503() {
     let mut h = Harness::start(site.clone());
     h.send(b"GET / HTTP/1.1\r\nHost: f\r\n\r\n");
     assert_eq!(h.response(false).status, 200);
+    drop(h.finish());
+}
+
+#[test]
+fn reused_connection_closed_before_answering_is_retried_on_a_fresh_one() {
+    // Each backend connection answers its first request, then reads the second and closes
+    // without a byte: the pooled connection looked fine when it was peeked.
+    let b = Backend::start(|s| if s.nth == 0 { ok("first") } else { Vec::new() });
+    let (_t, site) = site_with(vec![rule("/", ProxyTarget::Backend(b.url("/")), params())]);
+    let mut h = Harness::start(site);
+    for _ in 0..3 {
+        h.send(b"POST / HTTP/1.1\r\nHost: f\r\nContent-Length: 3\r\n\r\nabc");
+        let r = h.response(false);
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"first"[..]));
+    }
+    // Requests 2 and 3 each went out twice: on the reused connection, then on a new one.
+    assert_eq!(b.conns.load(Ordering::SeqCst), 3);
+    assert_eq!(b.seen().len(), 5);
+    assert!(b.seen().iter().all(|s| s.body == b"abc"));
     drop(h.finish());
 }

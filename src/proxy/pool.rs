@@ -6,6 +6,12 @@
 //! connection. [`Pool`] wraps it in a Mutex + Condvar for threaded children; no lock is held
 //! during I/O (a lease is taken, the connection used, then given back). In prefork `max` is 1
 //! and nothing ever waits.
+//!
+//! `min` is only a memory preallocation in Apache (no connection is opened for it), so there is
+//! nothing to do for it here. `smax` bounds the entries Apache's reslist maintenance closes
+//! once idle past `ttl`; since an idle connection older than `ttl` is never reused anyway
+//! (`apr_reslist_acquire` destroys it), every such connection is closed here when found, which
+//! makes `smax` without effect beyond its clamp to `max`.
 
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
