@@ -558,9 +558,12 @@ fn send_request(
 }
 
 fn refused(f: Failure, body: BodyUse) -> Outcome {
+    // Another member may only take the request if nothing of its body was read yet.
+    let untouched = body.wire == 0 && body.buffered_consumed == 0;
     let (status, cause) = match f {
         Failure::Status(s) => (s, Refusal::Other),
-        Failure::Unreachable => (503, Refusal::Unreachable),
+        Failure::Unreachable if untouched => (503, Refusal::Unreachable),
+        Failure::Unreachable => (503, Refusal::Other),
         Failure::Timeout => (502, Refusal::Timeout),
         Failure::Stale => (502, Refusal::Other),
         Failure::Client(e) => (e.status(), Refusal::Other),
