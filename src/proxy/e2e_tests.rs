@@ -288,7 +288,13 @@ fn bodies_both_ways_chunked_and_large() {
     req.extend_from_slice(b"0\r\n\r\n");
     h.send(&req);
     let r = h.response(false);
-    assert!(r.body == big, "chunked echo differs");
+    let first_diff = r.body.iter().zip(&big).position(|(a, b)| a != b);
+    assert!(
+        r.body == big,
+        "chunked echo differs: {} bytes, want {}, first difference at {first_diff:?}",
+        r.body.len(),
+        big.len()
+    );
     let seen = b.seen();
     assert_eq!(
         seen[0].header("content-length"),
@@ -350,10 +356,12 @@ fn body_until_close_is_rechunked_and_head_has_no_body() {
 
 #[test]
 fn refused_backend_is_503_then_in_error_state() {
-    let port = {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    // A bound socket that never listens: the port stays ours and refuses connections.
+    let reserved =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    reserved.bind(&any.into()).unwrap();
+    let port = reserved.local_addr().unwrap().as_socket().unwrap().port();
     let url = BackendUrl {
         url: format!("http://127.0.0.1:{port}/dead/"),
         host: "127.0.0.1".into(),

@@ -87,9 +87,9 @@ fn name_record(rec: &ProxyRecord, name: &[u8], hash: u64) {
     rec.used.store(1, Ordering::Release);
 }
 
-/// Finds or allocates the records for `names` in `block`, stamped with `epoch`. A record not
-/// used by this epoch nor the previous one (whose children may still be finishing) is free
-/// for reuse. Errors when the block is full.
+/// Finds or allocates the records for `names` in `block`, stamped with `epoch`. New names take
+/// never-used records; once there are none, a record not used by this epoch nor the previous
+/// one (whose children may still be finishing) is reused. Errors when the block is full.
 pub fn attach_in(
     block: &'static ProxyBlock,
     names: &[&str],
@@ -118,10 +118,11 @@ pub fn attach_in(
                     out.push(SharedWorker { rec: r });
                     continue;
                 }
-                let free = records().find(|r| {
-                    r.used.load(Ordering::Relaxed) == 0
-                        || r.epoch.load(Ordering::Relaxed) + 1 < epoch
-                });
+                // Never-used records first; a stale one (not used by this configuration nor
+                // the previous one, whose children may still be finishing) only when full.
+                let free = records()
+                    .find(|r| r.used.load(Ordering::Relaxed) == 0)
+                    .or_else(|| records().find(|r| r.epoch.load(Ordering::Relaxed) + 1 < epoch));
                 let Some(r) = free else {
                     return Err(format!(
                         "too many proxy workers and balancers (at most {}): cannot add {name}",
