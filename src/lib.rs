@@ -33,6 +33,7 @@ pub mod logging;
 pub mod master;
 pub mod mpm;
 pub mod net;
+pub mod proxy;
 pub mod scoreboard;
 pub mod status;
 pub mod status_command;

@@ -208,7 +208,8 @@ pub struct RawMember {
     pub keepalive: Field<bool>,
     pub disablereuse: Field<bool>,
     pub route: Field<String>,
-    pub loadfactor: Field<u32>,
+    /// 1 to 100, two decimals (an integer or a fraction).
+    pub loadfactor: Field<f64>,
     pub lbset: Field<u32>,
     pub status: Field<String>,
     pub redirect: Field<String>,

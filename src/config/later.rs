@@ -1,7 +1,5 @@
 //! Which issue brings each feature that is parsed but not supported yet, for the
 //! "not supported yet" messages. Update these when an issue lands and its keys become live.
 
-/// `[[proxy]]`, `[[balancer]]`.
-pub const PROXY: &str = "issue #6, \"reverse proxy\"";
 /// MultiViews, type maps, the language/charset/encoding tables.
 pub const NEGOTIATION: &str = "issue #7, \"content negotiation\"";

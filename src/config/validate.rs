@@ -26,7 +26,7 @@ use super::values::{
     expand_log_format, parse_default_charset, parse_file_etag, parse_hostname_lookups,
     parse_listen, parse_log_level, parse_module, parse_server_tokens,
 };
-use super::{files, sections};
+use super::{files, proxy, sections};
 
 /// Builds the frozen configuration; problems go to `diag` (the result is only used if there
 /// are no errors).
@@ -108,14 +108,8 @@ pub fn build(
         docroot_as_written: &docroot_as_written,
         document_root: &files.document_root,
     };
-    let (directories, locations) = sections::check(
-        diag,
-        raw.directory,
-        raw.location,
-        raw.proxy,
-        raw.balancer,
-        &base,
-    );
+    let (directories, locations) = sections::check(diag, raw.directory, raw.location, &base);
+    let proxy = proxy::check(diag, raw.proxy, raw.balancer);
     files.directories = directories;
 
     Config {
@@ -138,7 +132,7 @@ pub fn build(
         files,
         status,
         locations,
-        proxy: Default::default(),
+        proxy,
     }
 }
 

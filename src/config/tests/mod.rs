@@ -4,6 +4,7 @@
 mod errors;
 mod loading;
 mod mpm;
+mod proxy;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
