@@ -98,7 +98,8 @@ pub struct BalancerConfig {
     /// stickysession: cookie name and URL parameter name (`"COOKIE|urlparam"`; one name serves
     /// as both when no `|`, as Apache does).
     pub sticky: Option<StickySession>,
-    /// stickysessionsep (default `.`).
+    /// stickysessionsep (default `.`); 0 for `"off"` (the whole session value is the route),
+    /// as Apache stores it.
     pub sticky_separator: u8,
     /// nofailover (default false).
     pub nofailover: bool,

@@ -257,6 +257,58 @@ pub fn select(
     }
 }
 
+/// How one attempt on a balancer member ended, as mod_proxy's handler loop tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// The backend's response was relayed (whatever its status).
+    Relayed,
+    /// 503 from the proxy itself (cannot connect, no pooled connection, ...): recoverable,
+    /// another member may be tried.
+    Unavailable,
+    /// 500 from the proxy itself: unrecoverable, no failover.
+    ServerError,
+    /// Any other error of the proxy (502, 504, 400, ...): returned as is, no failover.
+    Other,
+}
+
+/// After an attempt (`proxy_handler`'s loop): a 503 or 500 puts the member in error state
+/// unless it ignores errors (the engine also stamps its error time); then the request goes to
+/// another member (`true`: run [`select`] again) while the member just tried is unusable and
+/// fewer than `max_attempts` failovers were made (`attempts` counts them, from 0).
+pub fn after_attempt(
+    outcome: AttemptOutcome,
+    member: &mut MemberView,
+    ignore_errors: bool,
+    attempts: &mut u32,
+    max_attempts: u32,
+) -> bool {
+    match outcome {
+        AttemptOutcome::Relayed | AttemptOutcome::Other => return false,
+        AttemptOutcome::ServerError | AttemptOutcome::Unavailable if !ignore_errors => {
+            member.in_error = true;
+        }
+        _ => {}
+    }
+    if outcome == AttemptOutcome::ServerError || member.usable() || *attempts >= max_attempts {
+        return false;
+    }
+    *attempts += 1;
+    true
+}
+
+/// `proxy_balancer_post_request`: whether the member enters error state once the request is
+/// done: its response status is one of `failonstatus`, or (`failontimeout`) the backend timed
+/// out; never for a member that ignores errors (I).
+pub fn fails_after_request(
+    fail_on_status: &[u16],
+    fail_on_timeout: bool,
+    ignore_errors: bool,
+    status: u16,
+    timed_out: bool,
+) -> bool {
+    !ignore_errors && (fail_on_status.contains(&status) || (fail_on_timeout && timed_out))
+}
+
 /// `maxattempts`: as configured, else members - 1 (0 for a lone member), as
 /// `init_balancer_members` sets it.
 pub fn max_attempts(configured: Option<u32>, member_count: usize) -> u32 {

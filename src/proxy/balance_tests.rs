@@ -371,3 +371,66 @@ fn max_attempts_default() {
         assert_eq!(max_attempts(configured, members), expected);
     }
 }
+
+#[test]
+fn failover_loop_as_proxy_handler() {
+    use AttemptOutcome::*;
+    // (outcome, ignore errors, attempts so far, max) -> (try another, in error, attempts after)
+    for (outcome, ignore, before, max, expected) in [
+        (Relayed, false, 0, 2, (false, false, 0)),
+        (Other, false, 0, 2, (false, false, 0)),
+        (Unavailable, false, 0, 2, (true, true, 1)),
+        (Unavailable, false, 1, 2, (true, true, 2)),
+        (Unavailable, false, 2, 2, (false, true, 2)),
+        (Unavailable, false, 0, 0, (false, true, 0)),
+        (ServerError, false, 0, 2, (false, true, 0)),
+        // A member that ignores errors stays usable: no failover.
+        (Unavailable, true, 0, 2, (false, false, 0)),
+        (ServerError, true, 0, 2, (false, false, 0)),
+    ] {
+        let mut m = member(100, "a");
+        let mut attempts = before;
+        let again = after_attempt(outcome, &mut m, ignore, &mut attempts, max);
+        assert_eq!(
+            (again, m.in_error, attempts),
+            expected,
+            "{outcome:?} ignore={ignore} {before}/{max}"
+        );
+    }
+    // Three members, all failing: one try plus max_attempts (2) failovers.
+    let mut members = vec![member(100, "a"), member(100, "b"), member(100, "c")];
+    let (mut attempts, mut tried) = (0, String::new());
+    let max = max_attempts(None, 3);
+    while let Selection::Member { index, .. } = select(
+        LbMethod::ByRequests,
+        &mut members,
+        None,
+        false,
+        false,
+        false,
+    ) {
+        tried.push_str(members[index].route);
+        if !after_attempt(Unavailable, &mut members[index], false, &mut attempts, max) {
+            break;
+        }
+    }
+    assert_eq!(tried, "abc");
+}
+
+#[test]
+fn failonstatus_and_failontimeout() {
+    for (statuses, on_timeout, ignore, status, timed_out, expected) in [
+        (&[500, 503][..], false, false, 503, false, true),
+        (&[500, 503][..], false, false, 502, false, false),
+        (&[500, 503][..], false, true, 503, false, false),
+        (&[][..], true, false, 502, true, true),
+        (&[][..], false, false, 502, true, false),
+        (&[][..], true, true, 502, true, false),
+    ] {
+        assert_eq!(
+            fails_after_request(statuses, on_timeout, ignore, status, timed_out),
+            expected,
+            "{statuses:?} {on_timeout} {ignore} {status} {timed_out}"
+        );
+    }
+}

@@ -1,5 +1,5 @@
 //! One module per topic: the prefork foundation (issue 2), the status page (issue 4), threaded
-//! children (issue 5).
+//! children (issue 5), the reverse proxy (issue 6).
 
 mod autoindex;
 mod config_errors;
@@ -7,6 +7,8 @@ mod crash;
 mod daemon;
 mod graceful;
 mod modes;
+mod proxy_balancer;
+mod proxy_exporter;
 mod ramp;
 mod ranges;
 mod recycle;
