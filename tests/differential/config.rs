@@ -317,3 +317,67 @@ fn extension_table(pairs: &[(&str, &str)]) -> String {
         .collect();
     format!("{{ {} }}", entries.join(", "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extension_table_cases() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("en", ".en")], "{ \"en\" = [\".en\"] }"),
+            (
+                &[("x-gzip", ".gz"), ("x-compress", ".Z"), ("x-gzip", ".tgz")],
+                "{ \"x-gzip\" = [\".gz\", \".tgz\"], \"x-compress\" = [\".Z\"] }",
+            ),
+            (&[], "{  }"),
+        ];
+        for (pairs, want) in cases {
+            assert_eq!(extension_table(pairs), *want, "{pairs:?}");
+        }
+    }
+
+    /// The same section, as both servers read it.
+    #[test]
+    fn negotiation_section_renders_for_both() {
+        let scenario = Scenario {
+            name: "t",
+            add_default_charset: None,
+            negotiation: true,
+            sections: vec![Section {
+                dir: "neg",
+                options: &["+MultiViews"],
+                add_language: &[("en-GB", ".en-gb")],
+                add_handler: &[("type-map", ".var")],
+                default_language: Some("fr"),
+                language_priority: &["fr", "en"],
+                force_language_priority: Some("Prefer Fallback"),
+                ..Section::default()
+            }],
+        };
+        let root = Path::new("/srv/root");
+        let apache = apache_conf(&scenario, root, Path::new("/run"), 8080);
+        for line in [
+            "LoadModule negotiation_module",
+            "<Directory \"/srv/root/neg\">\n  Options +MultiViews\n",
+            "  AddLanguage en-GB .en-gb\n",
+            "  AddHandler type-map .var\n",
+            "  DefaultLanguage fr\n",
+            "  LanguagePriority fr en\n",
+            "  ForceLanguagePriority Prefer Fallback\n",
+        ] {
+            assert!(apache.contains(line), "{line:?} missing from:\n{apache}");
+        }
+        let mpmd = mpmd_conf(&scenario, root).files;
+        for line in [
+            "options = [\"+MultiViews\"]\n",
+            "add_language = { \"en-GB\" = [\".en-gb\"] }\n",
+            "add_handler = { \"type-map\" = [\".var\"] }\n",
+            "default_language = \"fr\"\n",
+            "language_priority = [\"fr\", \"en\"]\n",
+            "force_language_priority = \"prefer fallback\"\n",
+        ] {
+            assert!(mpmd.contains(line), "{line:?} missing from:\n{mpmd}");
+        }
+    }
+}
