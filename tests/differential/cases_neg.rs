@@ -255,7 +255,7 @@ const TIE_B: &[Row] = &[
     ("tie: Accept-Language order, then ASCII", "Accept-Language: fr, de", "200 b.html.de"),
 ];
 
-/// Accept over `/neg/types/thing`: html (41 bytes), txt (47), json (18), png (33). Vary:
+/// Accept over `/neg/types/thing`: html (40 bytes), txt (46), json (18), png (33). Vary:
 /// negotiate,accept.
 #[rustfmt::skip]
 const TYPES: &[Row] = &[
@@ -274,7 +274,7 @@ const TYPES: &[Row] = &[
     ("type: nothing acceptable is 406", "Accept: audio/*", "406"),
 ];
 
-/// Accept-Charset over `/neg/charset/doc`: .utf8 (20 bytes), .l2 (22), .latin1 (22).
+/// Accept-Charset over `/neg/charset/doc`: .utf8 (20 bytes), .l2 (22), .latin1 (24).
 #[rustfmt::skip]
 const CHARSET_DOC: &[Row] = &[
     ("charset: utf-8", "Accept-Charset: utf-8", "200 utf8"),

@@ -23,7 +23,7 @@ pub fn build(t: &Tree) {
     text(
         "neg/lang/doc.html.fr",
         "<p>Variante fran\u{e7}aise (fr).</p>\n",
-    ); // 32
+    ); // 33
     text(
         "neg/lang/doc.html.de",
         "<p>Deutsche Variante (de), l\u{e4}nger.</p>\n",
@@ -43,19 +43,18 @@ pub fn build(t: &Tree) {
     text(
         "neg/types/thing.html",
         "<html><body>thing as HTML</body></html>\n",
-    ); // 41
+    ); // 40
     text(
         "neg/types/thing.txt",
         "thing as plain text, the longest variant here\n",
-    ); // 47
+    ); // 46
     text("neg/types/thing.json", "{\"thing\": \"json\"}\n"); // 18
     t.file(
         "neg/types/thing.png",
         b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89",
     ); // 33
 
-    // A variant with a language and one without.
-    // The one without a language is the smaller.
+    // A variant with a language and one without; the one without is the smaller.
     text(
         "neg/nolang/page.html.en",
         "<p>page in English, the longer variant</p>\n",
