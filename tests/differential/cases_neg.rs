@@ -75,6 +75,11 @@ pub fn scenario() -> Scenario {
                 ..s()
             },
             Section {
+                dir: "neg/edge",
+                add_type: &[("text/html;qs=0.5", ".lowq")],
+                ..s()
+            },
+            Section {
                 dir: "neg/index",
                 directory_index: &["index"],
                 ..s()
@@ -190,6 +195,8 @@ pub fn cases(tree: &Tree) -> Vec<Case> {
     v.extend(rows("/neg/index/", INDEX));
     v.extend(requests(HTACCESS));
     v.extend(requests(HEADS).into_iter().map(head));
+    v.extend(requests(EDGES));
+    v.extend(methods());
     v.extend(conditional(tree));
     v
 }
@@ -445,6 +452,45 @@ const HTACCESS: &[Req] = &[
     (".htaccess: Options not allowed", "/neghtbad/doc", "", "500"),
     ("no MultiViews: 404", "/nomv/doc", "Accept-Language: en", "404"),
 ];
+
+/// Edges: several languages on one file (`multi.html.en.de`), upper-case extensions, language
+/// and charset together, a variant the server cannot read, a source quality from AddType, a
+/// type map naming a missing file, odd Accept-Language values, a trailing slash.
+#[rustfmt::skip]
+const EDGES: &[Req] = &[
+    ("edge: two languages on one file", "/neg/edge/multi", "Accept-Language: de",
+     "200 multi.html.en.de, Content-Language: en,de"),
+    ("edge: upper-case extensions", "/neg/edge/Upper", "Accept-Language: fr",
+     "200 Upper.HTML.FR"),
+    ("edge: name case matters", "/neg/edge/upper", "Accept-Language: fr", "404"),
+    ("edge: language and charset", "/neg/edge/mixed",
+     "Accept-Language: fr\r\nAccept-Charset: iso-8859-2", "200 mixed.html.fr.l2"),
+    ("edge: language and charset, none sent", "/neg/edge/mixed", "", "200 mixed.html.fr.utf8"),
+    ("edge: unreadable variant", "/neg/edge/locked", "Accept-Language: fr",
+     "403 (chosen, then unreadable), Content-Location locked.html.fr"),
+    ("edge: qs from AddType", "/neg/edge/low", "", "200 low.txt"),
+    ("edge: map names a missing file", "/neg/edge/gone.var", "Accept-Language: en",
+     "404, Content-Location no-such-file.html"),
+    ("edge: empty Accept-Language", "/neg/lang/doc", "Accept-Language: ", "406"),
+    ("edge: spaces around q", "/neg/lang/doc", "Accept-Language: de ; q=0.3 , fr ; q=0.4",
+     "200 fr"),
+    ("edge: trailing slash", "/neg/lang/doc/", "Accept-Language: fr",
+     "404, Vary: accept-language"),
+    ("edge: Range", "/neg/lang/doc", "Accept-Language: fr\r\nRange: bytes=0-3", "206 fr"),
+];
+
+/// Other methods on a negotiated name: POST is served the variant (no TCN, no
+/// Content-Location, Vary: accept-language), OPTIONS likewise with an empty body.
+fn methods() -> Vec<Case> {
+    let post = "POST /neg/lang/doc HTTP/1.1\r\nHost: diff.test\r\nAccept-Language: fr\r\n\
+                Content-Length: 3\r\n\r\na=b";
+    let options =
+        "OPTIONS /neg/lang/doc HTTP/1.1\r\nHost: diff.test\r\nAccept-Language: fr\r\n\r\n";
+    vec![
+        case(NEGOTIATION, "method: POST", post).with(VARIANT),
+        case(NEGOTIATION, "method: OPTIONS", options).with(VARIANT),
+    ]
+}
 
 /// Conditional requests and HTTP/1.0 on `/neg/lang/doc`, fr: 304 with Content-Location,
 /// Vary and TCN; the variant's own ETag is not the negotiated response's (which carries the

@@ -7,6 +7,9 @@
 //! decided: a comment gives the length where it is the point. Built by `Tree::build` (which
 //! then fixes every mtime), so the other scenarios' trees hold these files too, unused.
 
+use std::fs::{self, Permissions};
+use std::os::unix::fs::PermissionsExt;
+
 use crate::tree::Tree;
 
 /// The `<Directory>` sections rooted here are in `cases_neg::scenario`.
@@ -169,6 +172,44 @@ pub fn build(t: &Tree) {
 
     // No MultiViews: a missing name stays missing.
     text("nomv/doc.html", "<p>no MultiViews here</p>\n");
+
+    // Edges: several languages on one file, upper-case extensions, language and charset
+    // together, an unreadable variant, a source quality from AddType.
+    text(
+        "neg/edge/multi.html.en.de",
+        "<p>one file, two languages (en, de)</p>\n",
+    );
+    text("neg/edge/multi.html.fr", "<p>fr only</p>\n");
+    text("neg/edge/Upper.HTML.FR", "<p>upper-case extensions</p>\n");
+    text(
+        "neg/edge/Upper.html.de",
+        "<p>lower-case extensions, longer than the other</p>\n",
+    );
+    text("neg/edge/mixed.html.fr.utf8", "<p>fr in UTF-8</p>\n");
+    t.file(
+        "neg/edge/mixed.html.fr.l2",
+        b"<p>fr in ISO-8859-2, longer</p>\n",
+    );
+    text(
+        "neg/edge/mixed.html.de.utf8",
+        "<p>de in UTF-8, the longest one</p>\n",
+    );
+    text(
+        "neg/edge/locked.html.en",
+        "<p>readable, the longer variant</p>\n",
+    );
+    text("neg/edge/locked.html.fr", "<p>locked</p>\n");
+    fs::set_permissions(
+        t.path("neg/edge/locked.html.fr"),
+        Permissions::from_mode(0o000),
+    )
+    .expect("chmod locked.html.fr");
+    text("neg/edge/low.lowq", "<p>html at qs=0.5 by AddType</p>\n");
+    text(
+        "neg/edge/low.txt",
+        "text at qs=1, longer than the html variant beside it\n",
+    );
+    text("neg/edge/gone.var", GONE_VAR);
 }
 
 /// Three variants with source qualities; the text one has no language.
@@ -239,6 +280,15 @@ Content-Type: text/plain\n\
 URI: enc.txt.gz\n\
 Content-Type: text/plain\n\
 Content-Encoding: x-gzip\n";
+
+/// A map whose preferred variant's file does not exist.
+const GONE_VAR: &str = "URI: no-such-file.html\n\
+Content-Type: text/html\n\
+Content-Language: en\n\
+\n\
+URI: multi.html.fr\n\
+Content-Type: text/html\n\
+Content-Language: fr\n";
 
 const NEGHT_HTACCESS: &str = "# differential test: negotiation from .htaccess\n\
 Options +MultiViews\n\
