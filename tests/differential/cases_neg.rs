@@ -13,6 +13,7 @@ use crate::config::{Scenario, Section};
 use crate::tree::Tree;
 
 pub const NEGOTIATION: &str = "negotiation";
+pub const NEGOTIATION_QS: &str = "negotiation-qs";
 
 /// The mod_mime tables every negotiated directory shares (set on `/neg/`, inherited).
 const LANGUAGES: &[(&str, &str)] = &[
@@ -29,23 +30,49 @@ const CHARSETS: &[(&str, &str)] = &[
 const ENCODINGS: &[(&str, &str)] = &[("x-gzip", ".gz"), ("x-compress", ".Z")];
 const TYPE_MAP: &[(&str, &str)] = &[("type-map", ".var")];
 
-/// The scenario: MultiViews on `/neg/` and below, one section per language setting.
-pub fn scenario() -> Scenario {
+/// MultiViews and the mod_mime tables on `/neg/` (inherited below).
+fn negotiated_root() -> Section {
+    Section {
+        dir: "neg",
+        options: &["+MultiViews"],
+        add_language: LANGUAGES,
+        add_charset: CHARSETS,
+        add_encoding: ENCODINGS,
+        add_handler: TYPE_MAP,
+        ..Section::default()
+    }
+}
+
+/// The scenarios: `negotiation` (MultiViews on `/neg/` and below, one section per language
+/// setting), and `negotiation-qs`, apart because it is the only one with a source quality in
+/// AddType (`text/html;qs=0.5`): a server refusing that key still runs all the other cases.
+pub fn scenarios() -> Vec<Scenario> {
+    vec![
+        scenario(),
+        Scenario {
+            name: NEGOTIATION_QS,
+            add_default_charset: None,
+            negotiation: true,
+            sections: vec![
+                negotiated_root(),
+                Section {
+                    dir: "neg/edge",
+                    add_type: &[("text/html;qs=0.5", ".lowq")],
+                    ..Section::default()
+                },
+            ],
+        },
+    ]
+}
+
+fn scenario() -> Scenario {
     let s = Section::default;
     Scenario {
         name: NEGOTIATION,
         add_default_charset: None,
         negotiation: true,
         sections: vec![
-            Section {
-                dir: "neg",
-                options: &["+MultiViews"],
-                add_language: LANGUAGES,
-                add_charset: CHARSETS,
-                add_encoding: ENCODINGS,
-                add_handler: TYPE_MAP,
-                ..s()
-            },
+            negotiated_root(),
             Section {
                 dir: "neg/prio",
                 language_priority: &["fr", "de", "en"],
@@ -72,11 +99,6 @@ pub fn scenario() -> Scenario {
             Section {
                 dir: "neg/deflang",
                 default_language: Some("fr"),
-                ..s()
-            },
-            Section {
-                dir: "neg/edge",
-                add_type: &[("text/html;qs=0.5", ".lowq")],
                 ..s()
             },
             Section {
@@ -197,6 +219,7 @@ pub fn cases(tree: &Tree) -> Vec<Case> {
     v.extend(requests(HEADS).into_iter().map(head));
     v.extend(requests(EDGES));
     v.extend(methods());
+    v.extend(source_quality());
     v.extend(conditional(tree));
     v
 }
@@ -468,7 +491,6 @@ const EDGES: &[Req] = &[
     ("edge: language and charset, none sent", "/neg/edge/mixed", "", "200 mixed.html.fr.utf8"),
     ("edge: unreadable variant", "/neg/edge/locked", "Accept-Language: fr",
      "403 (chosen, then unreadable), Content-Location locked.html.fr"),
-    ("edge: qs from AddType", "/neg/edge/low", "", "200 low.txt"),
     ("edge: map names a missing file", "/neg/edge/gone.var", "Accept-Language: en",
      "404, Content-Location no-such-file.html"),
     ("edge: empty Accept-Language", "/neg/lang/doc", "Accept-Language: ", "406"),
@@ -478,6 +500,37 @@ const EDGES: &[Req] = &[
      "404, Vary: accept-language"),
     ("edge: Range", "/neg/lang/doc", "Accept-Language: fr\r\nRange: bytes=0-3", "206 fr"),
 ];
+
+/// Scenario `negotiation-qs`: `AddType text/html;qs=0.5 .lowq` on `/neg/edge`, where
+/// `low.lowq` (html, shorter) sits beside `low.txt`.
+fn source_quality() -> Vec<Case> {
+    let c = |name, headers: &str| {
+        let extra = if headers.is_empty() {
+            String::new()
+        } else {
+            format!("{headers}\r\n")
+        };
+        case(NEGOTIATION_QS, name, req("GET", "/neg/edge/low", &extra)).with(VARIANT)
+    };
+    vec![
+        // 200 low.txt: 1 x 1 beats 1 x 0.5.
+        c("qs: from AddType, none sent", ""),
+        // 200 low.lowq.
+        c("qs: from AddType, html asked", "Accept: text/html"),
+        // 200 low.lowq: 1 x 0.5 beats 0.4.
+        c(
+            "qs: html 0.5 against plain q=0.4",
+            "Accept: text/html, text/plain;q=0.4",
+        ),
+        // The rest of the scenario still negotiates as usual: 200 fr.
+        case(
+            NEGOTIATION_QS,
+            "qs: unrelated variant",
+            req("GET", "/neg/lang/doc", "Accept-Language: fr\r\n"),
+        )
+        .with(VARIANT),
+    ]
+}
 
 /// Other methods on a negotiated name: POST is served the variant (no TCN, no
 /// Content-Location, Vary: accept-language), OPTIONS likewise with an empty body.
