@@ -1,11 +1,15 @@
-//! Scenario `negotiation` (issue 7): MultiViews and type maps over the tree of `tree_neg.rs`,
-//! the same request headers sent to both servers, which must choose the same variant.
+//! Scenarios `negotiation` and `negotiation-qs` (issue 7): MultiViews and type maps over the
+//! tree of `tree_neg.rs`, the same request headers sent to both servers, which must choose the
+//! same variant.
 //!
 //! Besides what is always compared (status, Content-Type, Content-Language, Content-Encoding,
-//! Vary, Location), a chosen variant compares Content-Location, Alternates, TCN, the length and
-//! the body (the body names the variant); a list response (406, 300) compares the variant
-//! links and the whole page. The comment over each group gives Apache 2.4's answers, as
-//! observed, so a failure here can be read without running Apache.
+//! Vary, Location, Allow), a chosen variant compares Content-Location, Alternates, TCN, the
+//! validators, the length and the body (the body names the variant); a list response (406,
+//! 300) compares the variant links and the whole page. Each row carries Apache 2.4's answer
+//! as observed (Debian's 2.4.71), so a failure can be read without running Apache; where
+//! Apache surprises (Accept-Language order never breaks a tie, any `Negotiate:` gets the 300
+//! list, an empty Accept-Language is a 406, a negotiated ETag loses its closing quote, bare
+//! `AllowOverride Options` does not allow MultiViews) the row's name says so.
 
 use crate::cases::{Case, case, req};
 use crate::compare::Check::{self, Body, ETagValue, Header, Links, Present};
