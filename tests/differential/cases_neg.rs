@@ -339,6 +339,12 @@ const ENC_DATA: &[Row] = &[
     ("enc: gzip refused", "Accept-Encoding: gzip;q=0", "200 data.txt"),
     ("enc: unknown coding only", "Accept-Encoding: br", "200 data.txt"),
     ("enc: compress and gzip", "Accept-Encoding: compress, gzip;q=0.5", "200 data.txt.Z"),
+    ("enc: identity refused", "Accept-Encoding: gzip;q=0.5, identity;q=0", "200 data.txt.gz"),
+    ("enc: wildcard", "Accept-Encoding: *",
+     "200 data.txt.Z (smallest), Content-Encoding x-compress"),
+    // The .gz variant is application/gzip: text/plain rules it out.
+    ("enc: gzip and type together", "Accept: text/plain\r\nAccept-Encoding: gzip",
+     "200 data.txt"),
 ];
 #[rustfmt::skip]
 const ENC_NOTE: &[Row] = &[
