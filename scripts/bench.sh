@@ -8,11 +8,9 @@
 # WARMUP, THREADS, OUT_DIR, NO_INSTALL, ...):
 #   SERVERS     default "prefork nginx candidate"; add "worker event" for Apache's threaded MPMs
 #   TESTS       default "static1k static100k proxy1k static1k_c200 static1k_close"; proxy1k
-#               proxies /proxy/ to anchors.sh's backend (one nginx worker serving the same
-#               files): mpmd with a [[proxy]] rule, Apache with mod_proxy_http, nginx with
-#               proxy_pass and upstream keep-alive. mpmd's backend connection reuse (connections
-#               opened per 1000 proxied requests, from its ?json proxy_workers counters) is
-#               added to the report.
+#               goes through a [[proxy]] rule to anchors.sh's backend; mpmd's backend
+#               connection reuse (connections opened per 1000 proxied requests, from its ?json
+#               proxy_workers counters, sampled once a second) is added to the report
 #   ACCESS_LOG  1 = every server writes an access log (default 0: none does)
 #   MPM         mpmd's MPM: prefork (default), worker or event
 #   ANCHORS     path of anchors.sh (default: ../shared/bench/anchors.sh beside the repo)
@@ -37,7 +35,8 @@ SELF="$ROOT/scripts/bench.sh"
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-# Runs inside anchors.sh's `setsid bash -c "$CANDIDATE_CMD"`, with PORT, DOCROOT, RUN_DIR set.
+# Runs inside anchors.sh's `setsid bash -c "$CANDIDATE_CMD"`, with PORT, DOCROOT, RUN_DIR and
+# BACKEND_URL set.
 start_candidate() {
     : "${PORT:?}" "${DOCROOT:?}" "${RUN_DIR:?}" "${MPMD_BIN:?}" "${BACKEND_URL:?}"
     local access_log='""' mpm_keys
@@ -108,40 +107,28 @@ proxy_reuse() {
                if (r > 0) printf "mpmd backend connections: %d opened for %d proxied requests (%.2f per 1000)\n", c, r, 1000 * c / r }' "$f"
 }
 
-# Replaces the "## Latest run" section of docs/BENCHMARKS.md (everything from that heading on),
-# keeping the text above it; writes a methodology section first if the file is new.
+# Replaces the "## Latest run: MPM MPM ..." section of docs/BENCHMARKS.md (from that heading to
+# the next "## " heading or the end), keeping every other section, so the prefork, worker and
+# event runs stand side by side; writes a methodology section first if the file is new.
 write_report() {
-    local out_dir="$1" doc="$ROOT/docs/BENCHMARKS.md" head
+    local out_dir="$1" doc="$ROOT/docs/BENCHMARKS.md" section
     mkdir -p "$ROOT/docs"
-    if [[ -f "$doc" ]] && grep -q '^## Latest run' "$doc"; then
-        head="$(sed '/^## Latest run/,$d' "$doc")"
-    elif [[ -f "$doc" ]]; then
-        head="$(cat "$doc")"
-    else
-        head="$(cat <<'EOF'
+    if [[ ! -f "$doc" ]]; then
+        cat >"$doc" <<'EOF'
 # Benchmarks
 
 ## Methodology
 
 `bash scripts/bench.sh` runs `../shared/bench/anchors.sh` with mpmd as the candidate server. Each
-server (Apache httpd 2.4 prefork, nginx, and mpmd; Apache worker/event on request with
-`SERVERS=...`) is started by hand on 127.0.0.1, measured alone with `wrk --latency`
-(2 threads, 10 s per test after a 2 s warm-up, 2 rounds in alternating order), then stopped.
-Content: `index.html` of exactly 1 KiB and a 100 KiB binary. `static1k_c200` uses 200
-connections, the others 50; `static1k_close` sends `Connection: close` (no keep-alive).
-Access logs are off for every server unless `ACCESS_LOG=1`.
-
-mpmd runs the release build with the MPM given by `MPM=` (prefork by default) and Apache's
-bench numbers (prefork: start_servers 5, min_spare_servers 5, max_spare_servers 10,
-max_request_workers 150; worker and event: the compiled-in defaults, which mpmd shares),
-keep-alive with Apache's defaults (5 s, 100 requests), sendfile on. Memory is read after each round: RSS counts shared
-pages in every process, PSS splits them (the honest total of a forking server).
+server is started by hand on 127.0.0.1, measured alone with `wrk --latency` (2 threads, 10 s per
+test after a 2 s warm-up, 2 rounds in alternating order), then stopped. See the knobs in
+scripts/bench.sh.
 EOF
-)"
     fi
+    section="$out_dir/section.md"
     {
-        printf '%s\n\n' "$head"
-        printf '## Latest run (%s)\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+        printf '## Latest run: %s MPM (`SERVERS="%s" TESTS="%s"`) (%s)\n\n' \
+            "$MPM" "$SERVERS" "$TESTS" "$(date -u '+%Y-%m-%d %H:%M UTC')"
         if [[ -f "$out_dir/env.txt" ]]; then
             echo '```'
             cat "$out_dir/env.txt"
@@ -154,8 +141,14 @@ EOF
         local reuse
         reuse="$(proxy_reuse "$out_dir")"
         if [[ -n "$reuse" ]]; then printf '\n%s\n' "$reuse"; fi
-    } >"$doc.tmp"
-    mv "$doc.tmp" "$doc"
+    } >"$section"
+    # Drop the old section of this MPM, append the new one.
+    awk -v mpm="$MPM" '
+        /^## / { skip = (index($0, "## Latest run: " mpm " MPM") == 1) }
+        !skip { print }
+    ' "$doc" >"$doc.tmp"
+    { cat "$doc.tmp"; echo; cat "$section"; } | cat -s >"$doc"
+    rm -f "$doc.tmp"
     log "wrote $doc"
 }
 

@@ -8,7 +8,7 @@
 //! is ever sent to another host.
 
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::time::Duration;
 
 use crate::config::{Config, ServerTokens};
@@ -20,13 +20,13 @@ use crate::status::{self, SERVER_BUILT, ServerInfo};
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where to fetch the status from: the first listener mpmd can reach on this machine
-/// (a wildcard address is reached through loopback). Port 0 (chosen by the kernel at start)
+/// (a wildcard address is reached through 127.0.0.1). Port 0 (chosen by the kernel at start)
 /// cannot be known from the configuration.
 pub fn fetch_address(listen: &[SocketAddr]) -> Option<SocketAddr> {
     listen.iter().filter(|a| a.port() != 0).find_map(|addr| {
         let ip = match addr.ip() {
-            IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            // `[::]` is dual-stack, or `0.0.0.0` on a machine without IPv6: IPv4 reaches both.
+            ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
             ip if ip.is_loopback() => ip,
             _ => return None,
         };
@@ -153,7 +153,7 @@ mod tests {
         let cases: &[(&[&str], Option<&str>)] = &[
             (&["127.0.0.1:8080"], Some("127.0.0.1:8080")),
             (&["0.0.0.0:80"], Some("127.0.0.1:80")),
-            (&["[::]:81"], Some("[::1]:81")),
+            (&["[::]:81"], Some("127.0.0.1:81")),
             (&["[::1]:82"], Some("[::1]:82")),
             (&["192.0.2.7:80", "127.0.0.2:8081"], Some("127.0.0.2:8081")),
             (&["192.0.2.7:80"], None),

@@ -1,6 +1,9 @@
 //! The differential test of issue 3: the same document tree and the same raw requests sent to
 //! Apache httpd 2.4 (Debian's `apache2`, started by hand with a generated config) and to mpmd;
-//! statuses and the meaningful headers must agree.
+//! statuses and the meaningful headers must agree. A second test, `apache_and_mpmd_negotiate_
+//! alike` (issue 7), does the same for content negotiation (MultiViews, type maps) with the
+//! scenario and cases of `differential/cases_neg.rs` over the tree of
+//! `differential/tree_neg.rs`.
 //!
 //! Its own test binary, so it runs alone: `cargo test --test differential`. With
 //! `DIFF_REPORT_ONLY=1` it prints the disagreements (and writes them to
@@ -25,6 +28,8 @@ mod apache;
 mod cases;
 #[path = "differential/cases_files.rs"]
 mod cases_files;
+#[path = "differential/cases_neg.rs"]
+mod cases_neg;
 #[path = "differential/cases_protocol.rs"]
 mod cases_protocol;
 #[path = "differential/cases_tree.rs"]
@@ -37,6 +42,8 @@ mod config;
 mod exchange;
 #[path = "differential/tree.rs"]
 mod tree;
+#[path = "differential/tree_neg.rs"]
+mod tree_neg;
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -54,6 +61,10 @@ use tree::Tree;
 
 /// At least this many cases (issue 3's bar).
 const MIN_CASES: usize = 60;
+/// At least this many negotiation cases (issue 7's bar).
+const MIN_NEGOTIATION_CASES: usize = 40;
+/// What mpmd says about a key of a feature not built yet: the scenario cannot run on mpmd.
+const NOT_BUILT_YET: &str = "not supported yet";
 
 /// What one scenario produced.
 #[derive(Default)]
@@ -80,7 +91,7 @@ fn apache_and_mpmd_agree() {
 
     let mut outcomes = Vec::new();
     for scenario in cases::scenarios() {
-        let outcome = run_scenario(&scenario);
+        let outcome = run_scenario(&scenario, cases::all);
         outcomes.push((scenario.name, outcome));
     }
 
@@ -103,14 +114,58 @@ fn apache_and_mpmd_agree() {
     assert!(!failing, "Apache and mpmd disagree:\n{report}");
 }
 
-/// Builds the tree, starts both servers with `scenario`, runs its cases.
-fn run_scenario(scenario: &Scenario) -> Outcome {
+/// Issue 7: MultiViews and type maps, the same variant chosen by both servers. Report in
+/// `target/tmp/differential-negotiation-report.txt`; the same `DIFF_*` switches.
+#[test]
+fn apache_and_mpmd_negotiate_alike() {
+    let started = Instant::now();
+    let report_only = std::env::var("DIFF_REPORT_ONLY").is_ok_and(|v| !v.is_empty() && v != "0");
+    let _ = apache::binary();
+    let _ = apache::module_dir();
+
+    let mut outcomes = Vec::new();
+    for scenario in cases_neg::scenarios() {
+        let outcome = run_scenario(&scenario, cases_neg::cases);
+        outcomes.push((scenario.name, outcome));
+    }
+    let total: usize = outcomes.iter().map(|(_, o)| o.cases).sum();
+    let report = report(&outcomes, started.elapsed().as_secs_f64());
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("differential-negotiation-report.txt");
+    let _ = fs::write(&path, &report);
+    eprintln!("{report}\n(report written to {})", path.display());
+
+    assert!(
+        total >= MIN_NEGOTIATION_CASES || only_filter().is_some(),
+        "only {total} cases; issue 7 asks for at least {MIN_NEGOTIATION_CASES}"
+    );
+    if report_only {
+        return;
+    }
+    let mut failing = false;
+    for (name, outcome) in &outcomes {
+        match &outcome.not_run {
+            // Until issue 7 lands mpmd refuses MultiViews: Apache's answers are in the
+            // report, and the check binds as soon as mpmd accepts the configuration.
+            Some((why, _)) if why.contains(NOT_BUILT_YET) => {
+                eprintln!("scenario {name}: not built in mpmd yet ({why}); ran on Apache only");
+            }
+            Some(_) => failing = true,
+            None => failing |= !outcome.disagreements.is_empty(),
+        }
+    }
+    assert!(!failing, "Apache and mpmd negotiate differently:\n{report}");
+}
+
+/// Builds the tree, starts both servers with `scenario`, runs its cases (those of
+/// `table(tree)` that belong to it).
+fn run_scenario(scenario: &Scenario, table: impl Fn(&Tree) -> Vec<Case>) -> Outcome {
     let mut mpmd = ServerGuard::prepare(&TestConfig::default());
     // Both servers' children may run as www-data: everything on the way must be traversable.
     fs::set_permissions(mpmd.dir(), Permissions::from_mode(0o755)).expect("chmod temp dir");
     let tree = Tree::build(&mpmd.docroot());
     let only = only_filter();
-    let cases: Vec<Case> = cases::all(&tree)
+    let cases: Vec<Case> = table(&tree)
         .into_iter()
         .filter(|c| c.scenario == scenario.name)
         .filter(|c| {
@@ -240,6 +295,18 @@ fn summary(o: &Observed) -> String {
             Reply::Http { interim, response } => {
                 let ct = response.header("content-type").unwrap_or("-");
                 let mut s = format!("{} ({ct})", response.status);
+                // What negotiation decided, when it did.
+                for name in [
+                    "Content-Language",
+                    "Content-Encoding",
+                    "Content-Location",
+                    "Vary",
+                    "TCN",
+                ] {
+                    if let Some(value) = response.header(name) {
+                        s.push_str(&format!(" {name}: {value};"));
+                    }
+                }
                 if !interim.is_empty() {
                     s = format!("{interim:?} then {s}");
                 }

@@ -2,12 +2,14 @@
 //! `LogFormat` nicknames. Pure functions of their input; each error is the text that follows
 //! `invalid value for "KEY": `, and list parsers say which entry was wrong.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{Ipv6Addr, SocketAddr};
 
 use super::error::{did_you_mean, one_of};
 use super::types::{FileEtag, HostnameLookups, LogLevel, MpmModule, Options, ServerTokens};
 
-/// `"8080"`, `"*:8080"`, `"127.0.0.1:8080"`, `"[::1]:8080"`; port 0 is allowed.
+/// `"8080"`, `"*:8080"`, `"127.0.0.1:8080"`, `"[::1]:8080"`; port 0 is allowed. A bare port is
+/// the IPv6 wildcard `[::]:PORT`, bound dual-stack (IPv4 too) as Apache binds `Listen PORT`;
+/// see `net::listener`.
 pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
     let bad = || {
         format!("\"{text}\" is not an address (expected \"PORT\", \"IP:PORT\" or \"[IPv6]:PORT\")")
@@ -16,7 +18,7 @@ pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
     let port_only = trimmed.strip_prefix("*:").unwrap_or(trimmed);
     if !port_only.is_empty() && port_only.bytes().all(|b| b.is_ascii_digit()) {
         let port: u16 = port_only.parse().map_err(|_| bad())?;
-        return Ok(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)));
+        return Ok(SocketAddr::from((Ipv6Addr::UNSPECIFIED, port)));
     }
     trimmed.parse().map_err(|_| bad())
 }
@@ -319,14 +321,14 @@ mod tests {
     #[test]
     fn listen_cases() {
         for (text, expected) in [
-            ("8080", Some("0.0.0.0:8080")),
-            ("0", Some("0.0.0.0:0")),
-            ("*:81", Some("0.0.0.0:81")),
+            ("8080", Some("[::]:8080")),
+            ("0", Some("[::]:0")),
+            ("*:81", Some("[::]:81")),
             ("127.0.0.1:8080", Some("127.0.0.1:8080")),
             ("127.0.0.1:0", Some("127.0.0.1:0")),
             ("[::1]:8080", Some("[::1]:8080")),
             ("[::]:80", Some("[::]:80")),
-            (" 8080 ", Some("0.0.0.0:8080")),
+            (" 8080 ", Some("[::]:8080")),
             ("127.0.0.1:99999", None),
             ("99999", None),
             ("::1:8080", None),

@@ -1,7 +1,10 @@
 //! Binding and reconciling the `listen` addresses.
 //!
-//! Each configured address is bound once (SO_REUSEADDR, the configured backlog, IPV6_V6ONLY for
-//! IPv6 so `[::]:80` and `0.0.0.0:80` can coexist). On a graceful restart the sockets whose
+//! Each configured address is bound once (SO_REUSEADDR, the configured backlog). As Apache on
+//! Linux, the IPv6 wildcard (`"80"`, `"*:80"`, `"[::]:80"`) is bound dual-stack and so also
+//! takes IPv4 connections, unless `0.0.0.0` with the same port is listed as well (then both are
+//! bound, `[::]` with IPV6_V6ONLY); on a machine without IPv6 the wildcard falls back to
+//! `0.0.0.0`. Other IPv6 addresses are bound IPV6_V6ONLY. On a graceful restart the sockets whose
 //! configured address is unchanged are kept, so connections waiting in the backlog are never
 //! lost; new ones are bound and dropped ones closed.
 //!
@@ -11,7 +14,7 @@
 //! stop or a pipe-of-death byte within a second even if the signal raced it.
 
 use std::io;
-use std::net::{SocketAddr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
@@ -56,24 +59,62 @@ impl std::fmt::Display for BindError {
 
 impl std::error::Error for BindError {}
 
-fn bind(addr: SocketAddr, backlog: i32) -> Result<Listener, BindError> {
-    let fail = |source| BindError { addr, source };
-    let socket =
-        Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(fail)?;
-    socket.set_reuse_address(true).map_err(fail)?;
-    if addr.is_ipv6() {
-        socket.set_only_v6(true).map_err(fail)?;
+/// How the IPv6 wildcard `[::]:port` is bound, given every configured address.
+fn dual_stack(addr: SocketAddr, all: &[SocketAddr]) -> bool {
+    let v4_wildcard = SocketAddr::from((Ipv4Addr::UNSPECIFIED, addr.port()));
+    addr.ip() == IpAddr::V6(Ipv6Addr::UNSPECIFIED) && !all.contains(&v4_wildcard)
+}
+
+/// Binds `addr` (`all`: every configured address, for the dual-stack rule).
+fn bind(addr: SocketAddr, all: &[SocketAddr], backlog: i32) -> Result<Listener, BindError> {
+    let dual = dual_stack(addr, all);
+    match bind_as(addr, addr, dual, backlog) {
+        Err(e) if dual && no_ipv6(&e.source) => {
+            let v4 = SocketAddr::from((Ipv4Addr::UNSPECIFIED, addr.port()));
+            log::info!("no IPv6 on this machine: listening on {v4} for {addr}");
+            bind_as(addr, v4, false, backlog)
+        }
+        other => other,
     }
-    socket.bind(&addr.into()).map_err(fail)?;
+}
+
+/// IPv6 is missing or disabled on this machine.
+fn no_ipv6(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EAFNOSUPPORT | libc::EADDRNOTAVAIL | libc::EPROTONOSUPPORT)
+    )
+}
+
+/// Binds `bound` for the configured address `configured`.
+fn bind_as(
+    configured: SocketAddr,
+    bound: SocketAddr,
+    dual: bool,
+    backlog: i32,
+) -> Result<Listener, BindError> {
+    let addr = configured;
+    let fail = |source| BindError { addr, source };
+    let socket = Socket::new(
+        Domain::for_address(bound),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )
+    .map_err(fail)?;
+    socket.set_reuse_address(true).map_err(fail)?;
+    if bound.is_ipv6() {
+        socket.set_only_v6(!dual).map_err(fail)?;
+    }
+    socket.bind(&bound.into()).map_err(fail)?;
     socket.listen(backlog).map_err(fail)?;
     socket.set_read_timeout(Some(ACCEPT_WAKE)).map_err(fail)?;
     let local = socket
         .local_addr()
         .map_err(fail)?
         .as_socket()
-        .unwrap_or(addr);
+        .unwrap_or(bound);
     Ok(Listener {
-        configured: addr,
+        configured,
         local,
         socket: socket.into(),
     })
@@ -90,7 +131,7 @@ impl Listeners {
     pub fn bind_all(addrs: &[SocketAddr], backlog: i32) -> Result<Listeners, BindError> {
         let mut list = Vec::with_capacity(addrs.len());
         for &addr in addrs {
-            list.push(bind(addr, backlog)?);
+            list.push(bind(addr, addrs, backlog)?);
         }
         let listeners = Listeners { list };
         listeners.set_blocking_mode().map_err(|source| BindError {
@@ -106,7 +147,7 @@ impl Listeners {
         let mut fresh = Vec::new();
         for &addr in addrs {
             if !self.list.iter().any(|l| l.configured == addr) {
-                fresh.push(bind(addr, backlog)?);
+                fresh.push(bind(addr, addrs, backlog)?);
             }
         }
         let mut old = std::mem::take(&mut self.list);
@@ -165,5 +206,31 @@ mod tests {
         l.reconcile(&[loopback0()], 16).unwrap();
         assert_eq!(l.list.len(), 1);
         assert_eq!(l.list[0].local.port(), port, "same socket kept");
+    }
+
+    #[test]
+    fn ipv6_wildcard_is_dual_stack_unless_ipv4_wildcard_is_listed() {
+        let a = |t: &str| t.parse::<SocketAddr>().unwrap();
+        let cases = [
+            (a("[::]:80"), vec![a("[::]:80")], true),
+            (a("[::]:80"), vec![a("[::]:80"), a("0.0.0.0:81")], true),
+            (a("[::]:80"), vec![a("[::]:80"), a("0.0.0.0:80")], false),
+            (a("[::1]:80"), vec![a("[::1]:80")], false),
+            (a("0.0.0.0:80"), vec![a("0.0.0.0:80")], false),
+        ];
+        for (addr, all, want) in cases {
+            assert_eq!(dual_stack(addr, &all), want, "{addr} in {all:?}");
+        }
+    }
+
+    #[test]
+    fn bare_port_listener_takes_ipv4_connections() {
+        let wildcard: SocketAddr = "[::]:0".parse().unwrap();
+        let l = Listeners::bind_all(&[wildcard], 16).unwrap();
+        assert_eq!(l.list[0].configured, wildcard);
+        let port = l.list[0].local.port();
+        let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let (_, from) = l.list[0].socket.accept().unwrap();
+        assert_eq!(from.port(), client.local_addr().unwrap().port());
     }
 }

@@ -8,6 +8,8 @@
 //! - `tree`: the same plus `<Directory>` sections (listings, DirectoryIndex, Require, symlink
 //!   options, AllowOverride for .htaccess, ErrorDocument, AddType/AddCharset).
 //!
+//! The negotiation scenario (issue 7) has its own test and lives in `cases_neg.rs`.
+//!
 //! Expected differences (an mpmd behaviour that is a deliberate improvement over Apache) are
 //! listed on the case itself with the reason, never dropped silently.
 
@@ -27,6 +29,7 @@ pub fn scenarios() -> Vec<Scenario> {
             name: CORE,
             add_default_charset: Some("UTF-8"),
             sections: vec![],
+            negotiation: false,
         },
         Scenario {
             name: TREE,
@@ -112,6 +115,7 @@ pub fn scenarios() -> Vec<Scenario> {
                     ..s()
                 },
             ],
+            negotiation: false,
         },
     ]
 }

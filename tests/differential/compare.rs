@@ -41,6 +41,10 @@ pub enum Check {
     LinkOrder,
     /// multipart/byteranges: the same parts (part headers and bytes), whatever the boundary.
     Parts,
+    /// The ETag's value with its double quotes removed (`W/` kept). Apache 2.4 drops the
+    /// closing quote when it merges a negotiated variant's ETag with the variant list's
+    /// validator (`"21-5bc...;5bc...`); a server that closes it still agrees on the value.
+    ETagValue,
 }
 
 /// One field on which the servers disagree.
@@ -173,6 +177,11 @@ pub fn compare(
                             parts_summary(ar),
                             parts_summary(mr),
                         ),
+                        Check::ETagValue => (
+                            format!("{prefix}ETag value"),
+                            etag_value(ar),
+                            etag_value(mr),
+                        ),
                     };
                     diff(field, av, mv);
                 }
@@ -181,6 +190,13 @@ pub fn compare(
         }
     }
     out
+}
+
+/// The ETag without its double quotes, or `(absent)`.
+fn etag_value(r: &crate::common::Response) -> String {
+    r.header("etag")
+        .map(|v| v.replace('"', ""))
+        .unwrap_or_else(|| "(absent)".into())
 }
 
 fn failure(side: &Side) -> String {
@@ -478,6 +494,20 @@ mod tests {
                 http(200, &[], b"<a href=\"a\">a</a><a href=\"b\">b</a>"),
                 http(200, &[], b"<a HREF=\"b\">b</a><a href=\"a\">a</a>"),
                 vec![],
+            ),
+            (
+                "ETag value ignores an unclosed quote",
+                vec![Check::ETagValue],
+                http(200, &[("ETag", "\"1-2;2")], b""),
+                http(200, &[("ETag", "\"1-2;2\"")], b""),
+                vec![],
+            ),
+            (
+                "ETag value keeps W/",
+                vec![Check::ETagValue],
+                http(200, &[("ETag", "W/\"1-2\"")], b""),
+                http(200, &[("ETag", "\"1-2\"")], b""),
+                vec!["ETag value"],
             ),
             (
                 "link order",

@@ -39,6 +39,19 @@ pub struct Section {
     pub add_type: &'static [(&'static str, &'static str)],
     /// `AddCharset`: charset, extension with its dot.
     pub add_charset: &'static [(&'static str, &'static str)],
+    /// `AddLanguage`: language tag, extension with its dot.
+    pub add_language: &'static [(&'static str, &'static str)],
+    /// `AddEncoding`: encoding, extension with its dot.
+    pub add_encoding: &'static [(&'static str, &'static str)],
+    /// `AddHandler`: handler (`"type-map"`), extension with its dot.
+    pub add_handler: &'static [(&'static str, &'static str)],
+    /// `DefaultLanguage`.
+    pub default_language: Option<&'static str>,
+    /// `LanguagePriority`, in order.
+    pub language_priority: &'static [&'static str],
+    /// `ForceLanguagePriority` as Apache spells it (`"Prefer"`, `"Fallback"`,
+    /// `"Prefer Fallback"`, `"None"`); mpmd gets it in lower case.
+    pub force_language_priority: Option<&'static str>,
 }
 
 /// A server configuration both servers run.
@@ -48,6 +61,9 @@ pub struct Scenario {
     /// `AddDefaultCharset` (server-wide); `None` = Off.
     pub add_default_charset: Option<&'static str>,
     pub sections: Vec<Section>,
+    /// Load Apache's mod_negotiation (MultiViews, type maps). Only the scenario that
+    /// negotiates does: the module's encoding fix-up would otherwise touch other scenarios.
+    pub negotiation: bool,
 }
 
 /// `User`/`Group` when root: both servers' children run as this account, so file permissions
@@ -116,6 +132,12 @@ pub fn apache_conf(s: &Scenario, docroot: &Path, run: &Path, port: u16) -> Strin
         autoindex = m("mod_autoindex"),
         types = MIME_TYPES,
     );
+    if s.negotiation {
+        conf.push_str(&format!(
+            "LoadModule negotiation_module {}\n",
+            m("mod_negotiation")
+        ));
+    }
     for section in &s.sections {
         conf.push_str(&format!("<Directory \"{root}/{}\">\n", section.dir));
         if !section.options.is_empty() {
@@ -147,8 +169,27 @@ pub fn apache_conf(s: &Scenario, docroot: &Path, run: &Path, port: u16) -> Strin
         for (media_type, ext) in section.add_type {
             conf.push_str(&format!("  AddType {media_type} {ext}\n"));
         }
-        for (charset, ext) in section.add_charset {
-            conf.push_str(&format!("  AddCharset {charset} {ext}\n"));
+        for (directive, pairs) in [
+            ("AddCharset", section.add_charset),
+            ("AddLanguage", section.add_language),
+            ("AddEncoding", section.add_encoding),
+            ("AddHandler", section.add_handler),
+        ] {
+            for (value, ext) in pairs {
+                conf.push_str(&format!("  {directive} {value} {ext}\n"));
+            }
+        }
+        if let Some(lang) = section.default_language {
+            conf.push_str(&format!("  DefaultLanguage {lang}\n"));
+        }
+        if !section.language_priority.is_empty() {
+            conf.push_str(&format!(
+                "  LanguagePriority {}\n",
+                section.language_priority.join(" ")
+            ));
+        }
+        if let Some(force) = section.force_language_priority {
+            conf.push_str(&format!("  ForceLanguagePriority {force}\n"));
         }
         conf.push_str("</Directory>\n");
     }
@@ -227,14 +268,28 @@ pub fn mpmd_conf(s: &Scenario, docroot: &Path) -> TestConfig {
         for (key, pairs) in [
             ("add_type", section.add_type),
             ("add_charset", section.add_charset),
+            ("add_language", section.add_language),
+            ("add_encoding", section.add_encoding),
+            ("add_handler", section.add_handler),
         ] {
             if !pairs.is_empty() {
-                let entries: Vec<String> = pairs
-                    .iter()
-                    .map(|(value, ext)| format!("{} = [{}]", toml_str(value), toml_str(ext)))
-                    .collect();
-                files.push_str(&format!("{key} = {{ {} }}\n", entries.join(", ")));
+                files.push_str(&format!("{key} = {}\n", extension_table(pairs)));
             }
+        }
+        if let Some(lang) = section.default_language {
+            files.push_str(&format!("default_language = {}\n", toml_str(lang)));
+        }
+        if !section.language_priority.is_empty() {
+            files.push_str(&format!(
+                "language_priority = {}\n",
+                list(section.language_priority)
+            ));
+        }
+        if let Some(force) = section.force_language_priority {
+            files.push_str(&format!(
+                "force_language_priority = {}\n",
+                toml_str(&force.to_lowercase())
+            ));
         }
     }
     TestConfig {
@@ -243,5 +298,86 @@ pub fn mpmd_conf(s: &Scenario, docroot: &Path) -> TestConfig {
         files,
         access_log: false,
         ..TestConfig::default()
+    }
+}
+
+/// `{ "value" = [".ext", ...], ... }`: the mod_mime tables, one entry per value, extensions
+/// gathered in the order given (Apache's `AddLanguage en .en` lines become `"en" = [".en"]`).
+fn extension_table(pairs: &[(&str, &str)]) -> String {
+    let mut grouped: Vec<(&str, Vec<String>)> = Vec::new();
+    for (value, ext) in pairs {
+        match grouped.iter_mut().find(|(v, _)| v == value) {
+            Some((_, exts)) => exts.push(toml_str(ext)),
+            None => grouped.push((value, vec![toml_str(ext)])),
+        }
+    }
+    let entries: Vec<String> = grouped
+        .iter()
+        .map(|(value, exts)| format!("{} = [{}]", toml_str(value), exts.join(", ")))
+        .collect();
+    format!("{{ {} }}", entries.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extension_table_cases() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("en", ".en")], "{ \"en\" = [\".en\"] }"),
+            (
+                &[("x-gzip", ".gz"), ("x-compress", ".Z"), ("x-gzip", ".tgz")],
+                "{ \"x-gzip\" = [\".gz\", \".tgz\"], \"x-compress\" = [\".Z\"] }",
+            ),
+            (&[], "{  }"),
+        ];
+        for (pairs, want) in cases {
+            assert_eq!(extension_table(pairs), *want, "{pairs:?}");
+        }
+    }
+
+    /// The same section, as both servers read it.
+    #[test]
+    fn negotiation_section_renders_for_both() {
+        let scenario = Scenario {
+            name: "t",
+            add_default_charset: None,
+            negotiation: true,
+            sections: vec![Section {
+                dir: "neg",
+                options: &["+MultiViews"],
+                add_language: &[("en-GB", ".en-gb")],
+                add_handler: &[("type-map", ".var")],
+                default_language: Some("fr"),
+                language_priority: &["fr", "en"],
+                force_language_priority: Some("Prefer Fallback"),
+                ..Section::default()
+            }],
+        };
+        let root = Path::new("/srv/root");
+        let apache = apache_conf(&scenario, root, Path::new("/run"), 8080);
+        for line in [
+            "LoadModule negotiation_module",
+            "<Directory \"/srv/root/neg\">\n  Options +MultiViews\n",
+            "  AddLanguage en-GB .en-gb\n",
+            "  AddHandler type-map .var\n",
+            "  DefaultLanguage fr\n",
+            "  LanguagePriority fr en\n",
+            "  ForceLanguagePriority Prefer Fallback\n",
+        ] {
+            assert!(apache.contains(line), "{line:?} missing from:\n{apache}");
+        }
+        let mpmd = mpmd_conf(&scenario, root).files;
+        for line in [
+            "options = [\"+MultiViews\"]\n",
+            "add_language = { \"en-GB\" = [\".en-gb\"] }\n",
+            "add_handler = { \"type-map\" = [\".var\"] }\n",
+            "default_language = \"fr\"\n",
+            "language_priority = [\"fr\", \"en\"]\n",
+            "force_language_priority = \"prefer fallback\"\n",
+        ] {
+            assert!(mpmd.contains(line), "{line:?} missing from:\n{mpmd}");
+        }
     }
 }

@@ -181,6 +181,8 @@ impl Tree {
         text("mimedir/x.spc", "special\n");
         text("mimedir/y.l2.txt", "latin-2\n");
 
+        crate::tree_neg::build(&t);
+
         t.fix_times(docroot);
         t
     }
@@ -190,7 +192,7 @@ impl Tree {
         self.docroot.join(rel)
     }
 
-    fn file(&self, rel: &str, body: &[u8]) {
+    pub fn file(&self, rel: &str, body: &[u8]) {
         let path = self.path(rel);
         let mut parent = path.parent().expect("file has a parent").to_path_buf();
         fs::create_dir_all(&parent).expect("create tree dir");

@@ -223,19 +223,22 @@ fn durations_in_units_and_with_suffixes() {
 
 #[test]
 fn listen_forms_and_duplicates() {
-    let loaded = ok(r#"listen = ["8080", "127.0.0.1:0", "[::1]:8080", "*:8081", "0.0.0.0:8080"]"#);
+    let loaded = ok(
+        r#"listen = ["8080", "127.0.0.1:0", "[::1]:8080", "*:8081", "[::]:8080", "0.0.0.0:8080"]"#,
+    );
     assert_eq!(
         loaded.config.listen,
         [
-            addr("0.0.0.0:8080"),
+            addr("[::]:8080"),
             addr("127.0.0.1:0"),
             addr("[::1]:8080"),
-            addr("0.0.0.0:8081")
+            addr("[::]:8081"),
+            addr("0.0.0.0:8080")
         ]
     );
     assert_eq!(
         warnings(&loaded),
-        ["listen address 0.0.0.0:8080 is given more than once; it is bound once"]
+        ["listen address [::]:8080 is given more than once; it is bound once"]
     );
 }
 
