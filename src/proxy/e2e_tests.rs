@@ -454,3 +454,25 @@ fn reused_connection_closed_before_answering_is_retried_on_a_fresh_one() {
     assert!(b.seen().iter().all(|s| s.body == b"abc"));
     drop(h.finish());
 }
+
+#[test]
+fn disablereuse_closes_after_each_request() {
+    let b = Backend::start(|_| ok("x"));
+    let p = WorkerParams {
+        disablereuse: true,
+        ..params()
+    };
+    let (_t, site) = site_with(vec![rule("/", ProxyTarget::Backend(b.url("/")), p)]);
+    let mut h = Harness::start(site);
+    for _ in 0..3 {
+        h.send(b"GET / HTTP/1.1\r\nHost: f\r\n\r\n");
+        assert_eq!(h.response(false).status, 200);
+    }
+    assert_eq!(b.conns.load(Ordering::SeqCst), 3);
+    assert!(
+        b.seen()
+            .iter()
+            .all(|s| s.header("connection").as_deref() == Some("close"))
+    );
+    drop(h.finish());
+}
