@@ -9,9 +9,6 @@
 
 use std::cell::RefCell;
 use std::io::{self, IoSlice};
-use std::net::IpAddr;
-use std::ops::Range;
-use std::time::Duration;
 
 use super::backend::{self, BackendConn};
 use super::exchange::{exchange, stream_body};
@@ -21,106 +18,17 @@ use super::rules::ReversePair;
 use super::shared::Admission;
 use super::{Proxy, ProxyJob, Worker};
 use crate::http::body::{BodyDecoder, BodyError, BodyFraming, BodyReader};
-use crate::http::io::ConnIo;
-use crate::http::keepalive::KeepAliveInput;
-use crate::http::request::{Expectation, Request, Version};
+use crate::http::request::{Expectation, Version};
 use crate::scoreboard::now_us;
 
-/// Body bytes read from the client before the backend is contacted (Apache's 16 KiB
-/// prefetch): a body that fits is sent with a Content-Length and can be replayed on a fresh
-/// connection when a reused one turns out closed.
+/// Body bytes read from the client before the request goes out (Apache's 16 KiB prefetch): a
+/// body that fits is sent with a Content-Length and can be replayed on a fresh connection
+/// when a reused one turns out closed.
 const PREFETCH: usize = 16 * 1024;
 /// Size of a backend read.
 pub(super) const READ_SIZE: usize = 64 * 1024;
 
-/// The client connection as the proxy needs it.
-pub struct ClientSide<'a, 's> {
-    pub io: &'a mut ConnIo<'s>,
-    /// Bytes read after the request head.
-    pub buffered: &'a [u8],
-    /// The connection's spill buffer (socket reads of the request body).
-    pub spill: &'a mut Vec<u8>,
-    /// Receives the response head sent to the client (for the access log).
-    pub out: &'a mut Vec<u8>,
-}
-
-/// The request and what the response head needs.
-pub struct RequestInfo<'a, 'h, 'b> {
-    pub req: &'a Request<'h, 'b>,
-    pub client_ip: IpAddr,
-    /// The host rewritten redirects name (`Host`, or server name and port).
-    pub public_host: &'a str,
-    pub server_name: &'a str,
-    /// `limit_request_body`.
-    pub body_limit: u64,
-    /// The client I/O timeout.
-    pub client_timeout: Duration,
-    pub date: &'a [u8; 29],
-    pub server_line: &'a [u8],
-    /// The keep-alive inputs known before the response (status and length are filled here).
-    pub ka: KeepAliveInput,
-}
-
-/// Where the request body ended up.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BodyUse {
-    /// Bytes of `ClientSide::buffered` that were body.
-    pub buffered_consumed: usize,
-    /// Bytes past the body read into the spill buffer.
-    pub spill: Range<usize>,
-    /// Body bytes on the wire (`%I`).
-    pub wire: u64,
-    /// The body was not read to its end: the client connection must close.
-    pub unread: bool,
-}
-
-/// How the client connection continues after a relayed response.
-#[derive(Debug)]
-pub enum ClientEnd {
-    Persist,
-    Close,
-    /// Writing to the client failed, or the backend died mid-body: close at once.
-    Abort(io::Error),
-}
-
-/// Why a request was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// The backend could not be used (in error, no pooled connection, connect failed) before
-    /// anything was read from the client: another balancer member may take the request.
-    Unreachable,
-    /// The backend did not answer in time (502; `failontimeout`).
-    Timeout,
-    /// Anything else (bad response, client body errors, ...).
-    Other,
-}
-
-/// The result of [`forward`].
-#[derive(Debug)]
-pub enum Outcome {
-    /// A response went to the client.
-    Relayed {
-        status: u16,
-        /// Body bytes sent (`%B`).
-        body_bytes: u64,
-        /// Length of the head in `ClientSide::out`.
-        head_end: usize,
-        end: ClientEnd,
-        keepalives_used: u32,
-        body: BodyUse,
-    },
-    /// Nothing was sent: answer `status` with the server's page.
-    Refused {
-        status: u16,
-        body: BodyUse,
-        cause: Refusal,
-    },
-    /// The client went away while sending its body.
-    ClientGone {
-        error: Option<io::Error>,
-        body: BodyUse,
-    },
-}
+pub use super::outcome::{BodyUse, ClientEnd, ClientSide, Outcome, Refusal, RequestInfo, Target};
 
 pub(super) struct Buffers {
     pub(super) pre: Vec<u8>,
@@ -179,14 +87,6 @@ pub(super) enum Failure {
     Stale,
     /// The client failed while sending its body.
     Client(BodyError),
-}
-
-/// Where one attempt goes beyond its worker.
-#[derive(Debug, Clone, Copy)]
-pub struct Target<'a> {
-    /// Request target for the backend (path and query).
-    pub path: &'a str,
-    pub preserve_host: bool,
 }
 
 /// Forwards `job` and relays the answer. See the module doc.

@@ -16,6 +16,7 @@ mod balanced;
 mod exchange;
 pub mod forward;
 pub mod manager_page;
+pub mod outcome;
 pub mod pool;
 mod relay;
 pub mod request_head;
