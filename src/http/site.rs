@@ -76,7 +76,7 @@ impl Site {
         } else {
             "GET,HEAD,POST,OPTIONS"
         };
-        let proxy = if config.proxy.rules.is_empty() {
+        let proxy = if config.proxy.is_empty() {
             None
         } else {
             let threads = match config.mpm.module {
