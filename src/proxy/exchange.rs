@@ -71,6 +71,8 @@ pub(super) fn exchange(
                     c.io.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
                         .map_err(|e| Failure::Client(BodyError::Io(e)))?;
                     send_after_continue(worker, r, c, conn, decoder, body_out, to_backend, body)?;
+                    // The body is gone: whatever happens now cannot be replayed.
+                    any_byte = true;
                 }
                 BackendRead::Data(n) => {
                     any_byte = true;

@@ -324,9 +324,10 @@ fn run(
         send_request(worker, slot, bufs, body_out, None, &mut to_backend)
     };
     // The request is out: a reused connection that closes before answering is replaced once
-    // if the body can be sent again (it was all held in memory).
+    // if the body can be sent again (it was all held in memory, or, with 100-continue, not
+    // read yet).
     let mut may_retry = match sent {
-        Ok(reused) => reused && complete && !expect,
+        Ok(reused) => reused && (complete || expect),
         Err(Failure::Client(e)) => {
             slot.conn = None;
             return client_failure_after(e, body);
