@@ -154,3 +154,26 @@ fn failonstatus_puts_the_member_in_error() {
     assert_eq!(sick.seen().len(), 1);
     assert!(server.error_log().contains("failonstatus"));
 }
+
+#[test]
+fn bybusyness_counts_busy_requests_across_children() {
+    let b = named(&["a", "b"]);
+    let members = format!("{}{}", member(&b[0], ""), member(&b[1], ""));
+    let cfg = TestConfig::default()
+        .mpm(PREFORK4)
+        .sections(&balancer_config("lbmethod = \"bybusyness\"", &members));
+    let server = ServerGuard::start(&cfg);
+    let port = server.port();
+    b[0].hold();
+    let first = std::thread::spawn(move || get(port, "/").text());
+    assert!(crate::common::wait_until(
+        std::time::Duration::from_secs(10),
+        || b[0].held() == 1
+    ));
+    // `a` has a request in progress (in another child): everything else goes to `b`.
+    for _ in 0..4 {
+        assert_eq!(get(port, "/").text(), "b");
+    }
+    b[0].release();
+    assert_eq!(first.join().unwrap(), "a");
+}
