@@ -238,24 +238,49 @@ impl SharedWorker {
         self.rec.requests.load(Ordering::Relaxed)
     }
 
-    /// Takes the record's lock word (a balancer's), spinning politely; released on drop.
+    /// Takes the record's lock word (a balancer's), spinning politely; released on drop. The
+    /// word holds the holder's pid, so a lock left by a process that died inside the (short,
+    /// I/O-free) critical section is taken over instead of blocking every child forever.
     pub fn lock(&self) -> RecordLock {
+        let me = std::process::id().max(1);
         let mut spins = 0u32;
-        while self
-            .rec
-            .lock
-            .compare_exchange_weak(0, 1, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
+        loop {
+            let holder = match self.rec.lock.compare_exchange_weak(
+                0,
+                me,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(h) => h,
+            };
             spins += 1;
             if spins < 64 {
                 std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
+                continue;
+            }
+            std::thread::yield_now();
+            if spins % 1024 == 0 && holder != 0 && holder != me && !process_alive(holder) {
+                log::warn!("proxy: taking over a balancer lock left by dead process {holder}");
+                let _ =
+                    self.rec
+                        .lock
+                        .compare_exchange(holder, 0, Ordering::AcqRel, Ordering::Relaxed);
             }
         }
         RecordLock { rec: self.rec }
     }
+}
+
+/// Whether process `pid` exists (signal 0).
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    !matches!(
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+        Err(nix::errno::Errno::ESRCH)
+    )
 }
 
 /// A held lock word (see [`SharedWorker::lock`]).
@@ -323,6 +348,18 @@ mod tests {
         w.failed(10 * S, retry);
         assert_eq!(w.admit(19 * S, retry, retry), Admission::InError);
         assert_eq!(w.admit(20 * S, retry, retry), Admission::Retry);
+    }
+
+    #[test]
+    fn a_lock_left_by_a_dead_process_is_taken_over() {
+        let w = SharedWorker::detached();
+        drop(w.lock());
+        assert_eq!(w.record().lock.load(Ordering::Relaxed), 0);
+        // A pid that cannot exist (above pid_max) holds it.
+        w.record().lock.store(u32::MAX >> 1, Ordering::Relaxed);
+        let held = w.lock();
+        assert_eq!(w.record().lock.load(Ordering::Relaxed), std::process::id());
+        drop(held);
     }
 
     #[test]

@@ -43,7 +43,8 @@ pub struct ProxyRecord {
     pub transferred: AtomicU64,
     /// Bytes read from the backend.
     pub read: AtomicU64,
-    /// A balancer's lock word (0 free, 1 held) for updating its members' lbstatus together.
+    /// A balancer's lock word (0 free, else the holder's pid) for updating its members'
+    /// lbstatus together.
     pub lock: AtomicU32,
     /// Member status flags changed at run time (reserved).
     pub status_flags: AtomicU32,
