@@ -260,7 +260,7 @@ impl SharedWorker {
                 continue;
             }
             std::thread::yield_now();
-            if spins % 1024 == 0 && holder != 0 && holder != me && !process_alive(holder) {
+            if spins.is_multiple_of(1024) && holder != 0 && holder != me && !process_alive(holder) {
                 log::warn!("proxy: taking over a balancer lock left by dead process {holder}");
                 let _ =
                     self.rec
