@@ -86,19 +86,39 @@ pub fn is_named_in_connection(named: &[String], name: &str) -> bool {
     named.iter().any(|n| n.eq_ignore_ascii_case(name))
 }
 
-/// Appends `value` of every header `name` plus `extra`, comma-merged, as one header line.
-fn push_merged(out: &mut Vec<u8>, headers: &[httparse::Header<'_>], name: &str, extra: &[u8]) {
+/// Appends `name: v1, v2, ..., extra` with the values of every header `name` (Apache's
+/// `apr_table_mergen`), `extra` left out when `None`.
+fn push_merged(
+    out: &mut Vec<u8>,
+    headers: &[httparse::Header<'_>],
+    name: &str,
+    extra: Option<&[u8]>,
+) {
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b": ");
+    let mut first = true;
     for h in headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name)) {
+        if !first {
+            out.extend_from_slice(b", ");
+        }
         out.extend_from_slice(h.value);
-        out.extend_from_slice(b", ");
+        first = false;
     }
-    out.extend_from_slice(extra);
+    if let Some(extra) = extra {
+        if !first {
+            out.extend_from_slice(b", ");
+        }
+        out.extend_from_slice(extra);
+    }
     out.extend_from_slice(b"\r\n");
 }
 
-/// Writes the backend request head into `out` (cleared).
+const FORWARDED: [&str; 3] = ["X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Server"];
+
+/// Writes the backend request head into `out` (cleared), in Apache 2.4's order: request line,
+/// Host, the client's headers in order (an X-Forwarded-* header the client sent carries the
+/// merged value where it stood), the X-Forwarded-* headers it did not send, the body's
+/// length or chunking, `Connection: Keep-Alive` (or `close`).
 pub fn build(out: &mut Vec<u8>, headers: &[httparse::Header<'_>], p: &HeadParams<'_>) {
     out.clear();
     out.extend_from_slice(p.method.as_bytes());
@@ -108,19 +128,31 @@ pub fn build(out: &mut Vec<u8>, headers: &[httparse::Header<'_>], p: &HeadParams
     out.extend_from_slice(p.host.as_bytes());
     out.extend_from_slice(b"\r\n");
     let named = connection_tokens(headers);
-    const REPLACED: [&str; 6] = [
-        "host",
-        "content-length",
-        "expect",
-        "x-forwarded-for",
-        "x-forwarded-host",
-        "x-forwarded-server",
+    let ip = p.client_ip.to_string();
+    let ours: [Option<&[u8]>; 3] = [
+        Some(ip.as_bytes()),
+        p.client_host,
+        Some(p.server_name.as_bytes()),
     ];
+    let mut done = [false; 3];
     for h in headers {
         if is_hop_by_hop(h.name)
-            || REPLACED.iter().any(|r| h.name.eq_ignore_ascii_case(r))
+            || ["host", "content-length"]
+                .iter()
+                .any(|r| h.name.eq_ignore_ascii_case(r))
             || is_named_in_connection(&named, h.name)
+            || (h.name.eq_ignore_ascii_case("expect") && !p.expect_continue)
         {
+            continue;
+        }
+        if let Some(i) = FORWARDED
+            .iter()
+            .position(|f| h.name.eq_ignore_ascii_case(f))
+        {
+            if !done[i] {
+                done[i] = true;
+                push_merged(out, headers, FORWARDED[i], ours[i]);
+            }
             continue;
         }
         out.extend_from_slice(h.name.as_bytes());
@@ -128,19 +160,11 @@ pub fn build(out: &mut Vec<u8>, headers: &[httparse::Header<'_>], p: &HeadParams
         out.extend_from_slice(h.value);
         out.extend_from_slice(b"\r\n");
     }
-    if p.expect_continue {
-        out.extend_from_slice(b"Expect: 100-continue\r\n");
+    for i in 0..3 {
+        if let (false, Some(v)) = (done[i], ours[i]) {
+            push_merged(out, &[], FORWARDED[i], Some(v));
+        }
     }
-    push_merged(
-        out,
-        headers,
-        "X-Forwarded-For",
-        p.client_ip.to_string().as_bytes(),
-    );
-    if let Some(host) = p.client_host {
-        push_merged(out, headers, "X-Forwarded-Host", host);
-    }
-    push_merged(out, headers, "X-Forwarded-Server", p.server_name.as_bytes());
     match p.body {
         BodyOut::None => {}
         BodyOut::Length(n) => {
@@ -150,9 +174,11 @@ pub fn build(out: &mut Vec<u8>, headers: &[httparse::Header<'_>], p: &HeadParams
         }
         BodyOut::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
     }
-    if p.close {
-        out.extend_from_slice(b"Connection: close\r\n");
-    }
+    out.extend_from_slice(if p.close {
+        b"Connection: close\r\n"
+    } else {
+        b"Connection: Keep-Alive\r\n"
+    });
     out.extend_from_slice(b"\r\n");
 }
 
@@ -202,11 +228,13 @@ mod tests {
         let mut out = Vec::new();
         build(&mut out, &headers, &params());
         let text = String::from_utf8(out).unwrap();
+        // As Apache 2.4.71 sends it: X-Forwarded-For merged where the client had it.
         assert_eq!(
             text,
-            "GET /b/x?q=1 HTTP/1.1\r\nHost: backend:8080\r\nAccept: */*\r\nCookie: a=b\r\n\
-             X-Forwarded-For: 1.2.3.4, 10.0.0.9\r\nX-Forwarded-Host: front.example\r\n\
-             X-Forwarded-Server: front\r\n\r\n"
+            "GET /b/x?q=1 HTTP/1.1\r\nHost: backend:8080\r\nAccept: */*\r\n\
+             X-Forwarded-For: 1.2.3.4, 10.0.0.9\r\nCookie: a=b\r\n\
+             X-Forwarded-Host: front.example\r\nX-Forwarded-Server: front\r\n\
+             Connection: Keep-Alive\r\n\r\n"
         );
     }
 
@@ -221,6 +249,7 @@ mod tests {
                 "Transfer-Encoding: chunked\r\n",
             ),
             (BodyOut::Length(3), true, false, "Expect: 100-continue\r\n"),
+            (BodyOut::None, false, false, "Connection: Keep-Alive\r\n"),
             (BodyOut::None, false, true, "Connection: close\r\n"),
         ];
         for &(body, expect_continue, close, want) in cases {
@@ -232,10 +261,15 @@ mod tests {
                 client_host: None,
                 ..params()
             };
-            build(&mut out, &[hdr("Transfer-Encoding", "chunked")], &p);
+            let headers = [
+                hdr("Transfer-Encoding", "chunked"),
+                hdr("Expect", "100-continue"),
+            ];
+            build(&mut out, &headers, &p);
             let text = String::from_utf8(out).unwrap();
             assert!(text.contains(want), "{text}");
             assert!(!text.contains("X-Forwarded-Host"), "{text}");
+            assert_eq!(text.contains("Expect"), expect_continue, "{text}");
             assert_eq!(
                 text.matches("Transfer-Encoding").count(),
                 usize::from(body == BodyOut::Chunked)
