@@ -12,12 +12,16 @@ use crate::http::answer::in_memory_response;
 use crate::http::framing;
 use crate::http::keepalive::KeepAliveInput;
 use crate::http::request::{Request, Version};
-use crate::http::response::CommonHeaders;
+use crate::http::response::{CommonHeaders, ErrorContext, Response};
 use crate::http::scratch::Work;
 use crate::http::{ConnEnd, ConnObserver, Phase};
 use crate::logging::access::ConnStatus;
 use crate::proxy::ProxyJob;
 use crate::proxy::forward::{self, ClientEnd, ClientSide, RequestInfo};
+
+/// Apache's error notes on a 502 from mod_proxy_http (what its page says after the canned
+/// sentence).
+const PROXY_502_NOTE: &str = "The proxy server could not handle the request<p>Reason: <strong>Error reading from remote server</strong></p>";
 
 /// What the keep-alive loop does after a proxied request.
 pub(super) struct ProxyDone {
@@ -185,7 +189,18 @@ impl Conn<'_, '_> {
         };
         let framed = framing::decide(&input, true, head_only, false);
         self.kept_alive += framed.keepalives_used;
-        let mut response = in_memory_response(site, req, Reply::error(status), None);
+        let mut response = if status == 502 {
+            // mod_proxy's ap_proxyerror: "502 Proxy Error" with the reason in the page.
+            let ctx = ErrorContext {
+                method: req.method_str,
+                reason: Some("Proxy Error"),
+                note: Some(PROXY_502_NOTE),
+                ..ErrorContext::default()
+            };
+            Response::error(502, &ctx)
+        } else {
+            in_memory_response(site, req, Reply::error(status), None)
+        };
         response.framing = framing::response_framing(framed.delimit);
         let common = CommonHeaders {
             date: work.dates.get(clock.secs),

@@ -477,3 +477,32 @@ fn disablereuse_closes_after_each_request() {
     );
     drop(h.finish());
 }
+
+#[test]
+fn backend_closing_without_answer_is_apaches_502() {
+    let b = Backend::start(|_| Vec::new());
+    let (_t, site) = site_with(vec![rule("/", ProxyTarget::Backend(b.url("/")), params())]);
+    let mut h = Harness::start(site);
+    h.send(b"GET /x HTTP/1.1\r\nHost: f\r\n\r\n");
+    let r = h.response(false);
+    // Byte for byte what Apache 2.4.71 sends (but Date and Server).
+    assert!(
+        r.head.starts_with("HTTP/1.1 502 Proxy Error\r\n"),
+        "{}",
+        r.head
+    );
+    assert_eq!(r.header("content-length"), Some("381"));
+    let body = String::from_utf8(r.body).unwrap();
+    assert_eq!(
+        body,
+        "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n\
+<html><head>\n<title>502 Proxy Error</title>\n</head><body>\n<h1>Proxy Error</h1>\n\
+<p>The proxy server received an invalid\r\nresponse from an upstream server.<br />\r\n\
+The proxy server could not handle the request<p>Reason: <strong>Error reading from remote server</strong></p></p>\n\
+</body></html>\n"
+    );
+    // The connection stays open, as Apache's does.
+    h.send(b"GET /y HTTP/1.1\r\nHost: f\r\n\r\n");
+    assert_eq!(h.response(false).status, 502);
+    drop(h.finish());
+}
