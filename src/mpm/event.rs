@@ -402,15 +402,14 @@ impl<'a, 'c> Listener<'a, 'c> {
     }
 
     /// Apache's `connections_above_limit`: may this process take another connection?
-    fn may_accept(&self, lingering: usize) -> bool {
-        let idle = self.pool.idle_workers_or_notify();
+    /// `handing_over`: connections accepted but not queued for a worker yet (they will take
+    /// an idle worker each). A "no" arms the wake-ups that make the listener look again.
+    fn may_accept(&self, lingering: usize, handing_over: usize) -> bool {
+        let idle = self.pool.idle_workers_or_notify(handing_over);
         if idle == 0 {
             return false;
         }
-        let open = self.shared.open.load(Ordering::Acquire);
-        let factor = self.child.ctx.mpm.async_request_worker_factor_16ths as usize;
-        let limit = self.child.threads_per_child + idle * factor / WORKER_FACTOR_SCALE as usize;
-        if open.saturating_sub(lingering) < limit {
+        if self.under_cap(idle, lingering) {
             return true;
         }
         // Hear about the next close to look again.
@@ -418,8 +417,29 @@ impl<'a, 'c> Listener<'a, 'c> {
         false
     }
 
+    /// The connection cap with `idle` idle workers: `threads_per_child + idle x factor`
+    /// connections, lingering ones not counted.
+    fn under_cap(&self, idle: usize, lingering: usize) -> bool {
+        let open = self.shared.open.load(Ordering::Acquire);
+        let factor = self.child.ctx.mpm.async_request_worker_factor_16ths as usize;
+        let limit = self.child.threads_per_child + idle * factor / WORKER_FACTOR_SCALE as usize;
+        open.saturating_sub(lingering) < limit
+    }
+
+    /// Would this process take a connection now? Asked without arming any wake-up, on every
+    /// pass, for the published flag only: the listening sockets stay where they are (Apache
+    /// too looks again only when a connection comes), but the master and the status page see
+    /// at once that resumed connections took the last idle worker or the cap is reached.
+    fn would_accept_now(&self, lingering: usize) -> bool {
+        if !self.accepting {
+            return false;
+        }
+        let idle = self.pool.idle_workers();
+        idle > 0 && self.under_cap(idle, lingering)
+    }
+
     fn accept_what_we_may(&mut self, lingering: usize) {
-        if !self.may_accept(lingering) {
+        if !self.may_accept(lingering, 0) {
             self.set_accepting(false);
             return;
         }
@@ -428,10 +448,6 @@ impl<'a, 'c> Listener<'a, 'c> {
         }
         let max = self.child.ctx.max_connections;
         while self.pending {
-            if !self.may_accept(lingering) {
-                self.set_accepting(false);
-                return;
-            }
             let mut accepted = None;
             for l in &self.child.ctx.listeners.list {
                 match l.socket.accept() {
@@ -456,6 +472,13 @@ impl<'a, 'c> Listener<'a, 'c> {
                 return;
             };
             self.shared.open.fetch_add(1, Ordering::AcqRel);
+            // Decide about the next one before this one reaches a worker, so that a process
+            // at its cap says so (not_accepting) before it serves anything more, even the
+            // request that asks for its status.
+            let more = self.may_accept(lingering, 1);
+            if !more {
+                self.set_accepting(false);
+            }
             self.pool.push(Task::New {
                 stream,
                 peer,
@@ -470,6 +493,9 @@ impl<'a, 'c> Listener<'a, 'c> {
             if max != 0 && count >= max {
                 log::debug!("stopping: max_connections_per_child ({max}) reached");
                 self.child.control.request_stop(false);
+                return;
+            }
+            if !more {
                 return;
             }
         }
@@ -495,6 +521,13 @@ impl<'a, 'c> Listener<'a, 'c> {
             }
         }
         self.accepting = on;
+        // Published at once (not only at the end of the pass): see `accept_what_we_may`.
+        self.child
+            .ctx
+            .board
+            .process(self.child.ctx.slot)
+            .not_accepting
+            .store(u32::from(!on), Ordering::Relaxed);
         // A socket put back may hold connections that arrived meanwhile (the registration
         // reports them too); look at once.
         self.pending = on;
@@ -522,7 +555,9 @@ impl<'a, 'c> Listener<'a, 'c> {
         );
         p.keep_alive.store(parked as u32, Ordering::Relaxed);
         p.lingering_close.store(lingering as u32, Ordering::Relaxed);
-        p.not_accepting
-            .store(u32::from(!self.accepting), Ordering::Relaxed);
+        p.not_accepting.store(
+            u32::from(!self.would_accept_now(lingering)),
+            Ordering::Relaxed,
+        );
     }
 }
