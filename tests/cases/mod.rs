@@ -13,6 +13,7 @@ mod recycle;
 mod reload;
 mod requests;
 mod status;
+mod status_event;
 mod status_tools;
 mod stop;
 mod threads;

@@ -291,13 +291,10 @@ fn promtool_accepts_the_metrics_of(module: &str) {
     assert!(said.trim().is_empty(), "{module}: promtool lint: {said}");
 }
 
-#[test]
-fn chromium_renders_the_scoreboard() {
-    let Some(chromium) = require_tool(CHROMIUM, "chromium", Some("MPMD_NO_CHROMIUM")) else {
-        return;
-    };
-    let server = status_server("");
-    assert_eq!(server.get("/index.html").status, 200);
+/// The DOM headless Chromium builds from `/server-status` of `server` (`None`: no Chromium
+/// on this machine, as test.sh said).
+fn chromium_dom(server: &ServerGuard) -> Option<String> {
+    let chromium = require_tool(CHROMIUM, "chromium", Some("MPMD_NO_CHROMIUM"))?;
     let profile = server.dir().join("chromium-profile");
     std::fs::create_dir_all(&profile).unwrap();
     let dom_path = server.dir().join("dom.html");
@@ -324,12 +321,51 @@ fn chromium_renders_the_scoreboard() {
             .expect("start chromium"),
     );
     let status = running.wait(TOOL_DEADLINE);
-    let dom = std::fs::read_to_string(&dom_path).unwrap_or_default();
     assert!(
         status.success(),
         "chromium failed: {}",
         read(&server.dir().join("chromium.err"))
     );
+    Some(std::fs::read_to_string(&dom_path).unwrap_or_default())
+}
+
+#[test]
+fn chromium_renders_the_event_process_table() {
+    let server = status_server_for("event");
+    server.wait_children(2);
+    let Some(dom) = chromium_dom(&server) else {
+        return;
+    };
+    for piece in [
+        "<table rules=\"all\" cellpadding=\"1%\">",
+        "<th colspan=\"4\">Async connections</th>",
+        "<th>accepting</th>",
+        "<th>keep-alive</th>",
+        "<td>Sum</td><td>2</td><td>0</td>",
+        "<td>&nbsp;</td>",
+        "Scoreboard Key:",
+    ] {
+        assert!(
+            dom.contains(piece),
+            "{piece:?} not in the rendered DOM:\n{dom}"
+        );
+    }
+    // Two processes of four threads shown (slots beyond max_request_workers are omitted).
+    let pre = dom
+        .split("<pre>")
+        .nth(1)
+        .and_then(|p| p.split("</pre>").next())
+        .unwrap();
+    assert_eq!(pre.trim().len(), 16, "{pre}");
+}
+
+#[test]
+fn chromium_renders_the_scoreboard() {
+    let server = status_server("");
+    assert_eq!(server.get("/index.html").status, 200);
+    let Some(dom) = chromium_dom(&server) else {
+        return;
+    };
     for piece in [
         "<title>mpmd Status</title>",
         "<h1>mpmd Server Status for 127.0.0.1 (via 127.0.0.1)</h1>",
