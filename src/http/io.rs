@@ -48,6 +48,60 @@ pub struct SocketState {
     set_up: Option<Duration>,
 }
 
+/// The rest of a sendfile body that the socket would not take without blocking (event MPM:
+/// the poller finishes it, Apache's write completion). The socket is left non-blocking.
+#[derive(Debug)]
+pub struct PendingWrite {
+    /// A handle of its own on the file (the cache's may be dropped meanwhile).
+    pub file: File,
+    pub offset: u64,
+    pub end: u64,
+}
+
+impl PendingWrite {
+    /// Sends what the non-blocking `stream` takes now: `Ok(true)` once all is sent,
+    /// `Ok(false)` when it would block (wait until writable and call again).
+    pub fn resume(&mut self, stream: &TcpStream) -> io::Result<bool> {
+        sendfile_until_blocked(stream, &self.file, &mut self.offset, self.end, &mut 0)
+    }
+
+    /// Bytes still to send.
+    pub fn left(&self) -> u64 {
+        self.end - self.offset
+    }
+}
+
+/// sendfile(2) on a non-blocking socket until done (`true`) or it would block (`false`);
+/// `sent` counts the bytes that went out.
+fn sendfile_until_blocked(
+    stream: &TcpStream,
+    file: &File,
+    offset: &mut u64,
+    end: u64,
+    sent: &mut u64,
+) -> io::Result<bool> {
+    while *offset < end {
+        let mut off = *offset as libc::off_t;
+        let chunk = (end - *offset).min(1 << 30) as usize;
+        match nix::sys::sendfile::sendfile(stream, file, Some(&mut off), chunk) {
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "file shrank while sending",
+                ));
+            }
+            Ok(n) => {
+                *sent += n as u64;
+                *offset += n as u64;
+            }
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(nix::errno::Errno::EAGAIN) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(true)
+}
+
 /// A connection's socket plus its byte counters and the receive timeout currently set.
 pub struct ConnIo<'s> {
     stream: &'s TcpStream,
@@ -55,6 +109,13 @@ pub struct ConnIo<'s> {
     state: SocketState,
     /// Our side is shut down; the event MPM's poller does the lingering close.
     write_closed: bool,
+    /// event: a sendfile body that would block may be left to the poller ([`PendingWrite`]);
+    /// set per response, only when nothing else is waiting to be read or written after it.
+    pub defer_writes: bool,
+    /// The body left to the poller, if any.
+    pending: Option<PendingWrite>,
+    /// A close was asked for while a body is pending: the poller closes after writing it.
+    close_after_write: bool,
     /// Bytes read from the client so far (for `%I`).
     pub bytes_in: u64,
     /// Bytes written to the client so far (for `%O`).
@@ -73,6 +134,9 @@ impl<'s> ConnIo<'s> {
             stream,
             state,
             write_closed: false,
+            defer_writes: false,
+            pending: None,
+            close_after_write: false,
             bytes_in: 0,
             bytes_out: 0,
         }
@@ -178,9 +242,26 @@ impl<'s> ConnIo<'s> {
         Ok(())
     }
 
-    /// Sends `len` bytes of `file` from `offset` with sendfile(2).
+    /// Sends `len` bytes of `file` from `offset` with sendfile(2). With `defer_writes`, what
+    /// the socket does not take at once is left pending for the poller ([`ConnIo::take_pending`]).
     pub fn sendfile(&mut self, file: &File, mut offset: u64, len: u64) -> io::Result<()> {
         let end = offset + len;
+        if self.defer_writes && len > 0 {
+            self.stream.set_nonblocking(true)?;
+            let mut sent = 0;
+            let done = sendfile_until_blocked(self.stream, file, &mut offset, end, &mut sent);
+            self.bytes_out += sent;
+            if !matches!(done, Ok(false)) {
+                self.stream.set_nonblocking(false)?;
+                return done.map(|_| ());
+            }
+            self.pending = Some(PendingWrite {
+                file: file.try_clone()?,
+                offset,
+                end,
+            });
+            return Ok(());
+        }
         while offset < end {
             let mut off = offset as libc::off_t;
             let chunk = (end - offset).min(1 << 30) as usize;
@@ -205,7 +286,10 @@ impl<'s> ConnIo<'s> {
     /// Ends the connection after a response: lingering close here (`linger_here`), or only
     /// the half-close when the event MPM's poller does the draining (no thread waits).
     pub fn close(&mut self, linger_here: bool, scratch: &mut [u8]) {
-        if linger_here {
+        if self.pending.is_some() {
+            // A FIN now would overtake the body: the poller closes once it is written.
+            self.close_after_write = true;
+        } else if linger_here {
             self.lingering_close(scratch);
         } else {
             self.write_closed = self.stream.shutdown(Shutdown::Write).is_ok();
@@ -215,6 +299,16 @@ impl<'s> ConnIo<'s> {
     /// True once [`ConnIo::close`] half-closed the socket for the poller to drain.
     pub fn write_closed(&self) -> bool {
         self.write_closed
+    }
+
+    /// True while a body is left to the poller: nothing more may be read or written here.
+    pub fn write_pending(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// The body left to the poller, and whether the connection closes after it.
+    pub fn take_pending(&mut self) -> Option<(PendingWrite, bool)> {
+        self.pending.take().map(|p| (p, self.close_after_write))
     }
 
     /// Apache's `ap_lingering_close`: send FIN, then read and drop whatever the client still

@@ -299,6 +299,8 @@ pub fn send_file_reply(
             send_range(io, head, f.file, policy, buf, one.start, one.len()).map(|()| one.len())
         }
         (206, ranges) if !ranges.is_empty() => {
+            // Parts follow each other: none may be left pending.
+            io.defer_writes = false;
             send_multipart(io, head, f.file, policy, buf, ranges, meta, framed.delimit)
         }
         _ => send_file(io, head, f.file, policy, buf).map(|()| f.file.len()),

@@ -5,6 +5,7 @@ mod autoindex;
 mod config_errors;
 mod crash;
 mod daemon;
+mod event_writes;
 mod graceful;
 mod modes;
 mod ramp;

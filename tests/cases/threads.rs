@@ -341,8 +341,17 @@ fn graceful_stop_answers_the_next_request_on_an_idle_connection_then_exits() {
         );
         server.signal(nix::sys::signal::Signal::SIGWINCH);
         server.wait_log_count("shutting down gracefully", 1);
-        // The idle connection is not cut: its next request is served, and closes it.
-        let response = conn.request("GET", "/index.html").expect("after WINCH");
+        // The idle connection is not cut: its next request is served, and closes it. (The
+        // master logs once it has told the children; a child's main thread may learn it a
+        // moment later on a loaded machine, so one request may still be answered keep-alive
+        // before the closing one.)
+        let mut response = conn.request("GET", "/index.html").expect("after WINCH");
+        if !response.closes() {
+            assert_eq!(response.status, 200, "{module}");
+            response = conn
+                .request("GET", "/index.html")
+                .expect("after WINCH, again");
+        }
         assert_eq!(response.status, 200, "{module}");
         assert!(response.closes(), "{module}: the last response must close");
         let status = server.wait_foreground_exit(START_DEADLINE);

@@ -1,0 +1,102 @@
+//! The event MPM's write completion: a large file sent to a client that does not read holds
+//! no worker thread. The body the socket does not take at once is left to the listener's
+//! poller (counted as ConnsAsyncWriting), which sends the rest as the client reads and then
+//! waits for the connection's next request.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use socket2::{Domain, Socket, Type};
+
+use super::status::{STATUS_LOCATION, auto_value};
+use crate::common::http::read_response;
+use crate::common::{INDEX_HTML, START_DEADLINE, ServerGuard, TestConfig, wait_until};
+
+const BIG: usize = 32 << 20;
+
+/// A client socket with a small receive buffer, so that the server's sends block early.
+fn slow_reader(port: u16) -> TcpStream {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    socket
+        .connect_timeout(&addr.into(), START_DEADLINE)
+        .expect("connect");
+    let stream: TcpStream = socket.into();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream
+}
+
+#[test]
+fn event_slow_reader_of_a_large_file_holds_no_worker_thread() {
+    // One child of two workers: the status requests need one, the slow download must not.
+    let server = ServerGuard::start(
+        &TestConfig::default()
+            .mpm(
+                "module = \"event\"\nstart_servers = 1\nthreads_per_child = 2\n\
+                 min_spare_threads = 1\nmax_spare_threads = 4\nserver_limit = 1\n\
+                 max_request_workers = 2\n",
+            )
+            .http("enable_sendfile = true\nenable_mmap = false\n")
+            .sections(STATUS_LOCATION),
+    );
+    server.wait_children(1);
+    let body: Vec<u8> = (0..BIG).map(|i| (i % 251) as u8).collect();
+    std::fs::write(server.docroot().join("big.bin"), &body).unwrap();
+
+    let mut client = slow_reader(server.port());
+    client
+        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    // The client reads nothing: the response waits in the poller, not in a thread.
+    let mut auto = String::new();
+    let waiting = wait_until(START_DEADLINE, || {
+        auto = String::from_utf8_lossy(&server.get("/server-status?auto").body).into_owned();
+        auto_value(&auto, "ConnsAsyncWriting") == "1"
+    });
+    assert!(
+        waiting,
+        "the pending body never showed as async writing:\n{auto}"
+    );
+    // Only the status request itself holds a worker.
+    assert_eq!(auto_value(&auto, "BusyWorkers"), "1", "{auto}");
+    assert_eq!(auto_value(&auto, "IdleWorkers"), "1", "{auto}");
+
+    // The client reads: the whole body arrives intact, and the connection serves its next
+    // request.
+    let mut reader = BufReader::new(client.try_clone().unwrap());
+    let response = read_response(&mut reader, false).expect("the large response");
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        response.header("Content-Length"),
+        Some(BIG.to_string().as_str())
+    );
+    assert!(response.body == body, "the body differs from the file");
+    client
+        .write_all(b"GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let next = read_response(&mut reader, false).expect("the next response");
+    assert_eq!(next.status, 200);
+    assert_eq!(next.body, INDEX_HTML.as_bytes());
+    assert!(!reader.fill_buf().map(|b| !b.is_empty()).unwrap_or(false));
+
+    let done = wait_until(START_DEADLINE, || {
+        auto = String::from_utf8_lossy(&server.get("/server-status?auto").body).into_owned();
+        auto_value(&auto, "ConnsAsyncWriting") == "0"
+    });
+    assert!(done, "still counted as writing:\n{auto}");
+    // Logged once, with the whole length.
+    let log = server.access_log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("GET /big.bin"))
+        .unwrap_or_else(|| panic!("not logged:\n{log}"));
+    assert!(line.ends_with(&format!(" 200 {BIG}")), "{line}");
+    drop(reader);
+    let mut rest = Vec::new();
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    let _ = client.read_to_end(&mut rest);
+}
