@@ -30,9 +30,8 @@ fn slow_reader(port: u16) -> TcpStream {
     stream
 }
 
-#[test]
-fn event_slow_reader_of_a_large_file_holds_no_worker_thread() {
-    // One child of two workers: the status requests need one, the slow download must not.
+/// One event child of two workers, sendfile on, a 32 MiB file; returns the file's bytes.
+fn event_server_with_big_file() -> (ServerGuard, Vec<u8>) {
     let server = ServerGuard::start(
         &TestConfig::default()
             .mpm(
@@ -46,21 +45,54 @@ fn event_slow_reader_of_a_large_file_holds_no_worker_thread() {
     server.wait_children(1);
     let body: Vec<u8> = (0..BIG).map(|i| (i % 251) as u8).collect();
     std::fs::write(server.docroot().join("big.bin"), &body).unwrap();
+    (server, body)
+}
 
+/// Waits until `?auto` says `ConnsAsyncWriting: n`; returns the page.
+fn wait_writing(server: &ServerGuard, n: &str) -> String {
+    let mut auto = String::new();
+    let seen = wait_until(START_DEADLINE, || {
+        auto = String::from_utf8_lossy(&server.get("/server-status?auto").body).into_owned();
+        auto_value(&auto, "ConnsAsyncWriting") == n
+    });
+    assert!(seen, "ConnsAsyncWriting never {n}:\n{auto}");
+    auto
+}
+
+#[test]
+fn event_pending_body_then_close_arrives_whole_before_the_end_of_file() {
+    let (server, body) = event_server_with_big_file();
+    let mut client = slow_reader(server.port());
+    client
+        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    wait_writing(&server, "1");
+    // The FIN comes only after the last byte of the body.
+    let mut all = Vec::new();
+    client.read_to_end(&mut all).expect("read to the end");
+    let split = all
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head")
+        + 4;
+    let head = String::from_utf8_lossy(&all[..split]);
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(head.contains("Connection: close\r\n"), "{head}");
+    assert_eq!(all.len() - split, BIG, "{head}");
+    assert!(all[split..] == body[..], "the body differs from the file");
+    wait_writing(&server, "0");
+}
+
+#[test]
+fn event_slow_reader_of_a_large_file_holds_no_worker_thread() {
+    // One child of two workers: the status requests need one, the slow download must not.
+    let (server, body) = event_server_with_big_file();
     let mut client = slow_reader(server.port());
     client
         .write_all(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .unwrap();
     // The client reads nothing: the response waits in the poller, not in a thread.
-    let mut auto = String::new();
-    let waiting = wait_until(START_DEADLINE, || {
-        auto = String::from_utf8_lossy(&server.get("/server-status?auto").body).into_owned();
-        auto_value(&auto, "ConnsAsyncWriting") == "1"
-    });
-    assert!(
-        waiting,
-        "the pending body never showed as async writing:\n{auto}"
-    );
+    let auto = wait_writing(&server, "1");
     // Only the status request itself holds a worker.
     assert_eq!(auto_value(&auto, "BusyWorkers"), "1", "{auto}");
     assert_eq!(auto_value(&auto, "IdleWorkers"), "1", "{auto}");
@@ -83,11 +115,7 @@ fn event_slow_reader_of_a_large_file_holds_no_worker_thread() {
     assert_eq!(next.body, INDEX_HTML.as_bytes());
     assert!(!reader.fill_buf().map(|b| !b.is_empty()).unwrap_or(false));
 
-    let done = wait_until(START_DEADLINE, || {
-        auto = String::from_utf8_lossy(&server.get("/server-status?auto").body).into_owned();
-        auto_value(&auto, "ConnsAsyncWriting") == "0"
-    });
-    assert!(done, "still counted as writing:\n{auto}");
+    wait_writing(&server, "0");
     // Logged once, with the whole length.
     let log = server.access_log();
     let line = log
