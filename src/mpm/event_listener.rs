@@ -107,9 +107,10 @@ impl<'a, 'c> Listener<'a, 'c> {
         self.child.control.set_listener(None);
     }
 
-    /// One pass over what the poller reported and what timed out, under one lock of the table:
-    /// readable parked connections go to the workers (in one batch), lingering ones are
-    /// drained, expired ones closed.
+    /// One pass over what the poller reported and what timed out, under one lock of the table
+    /// (two when bodies are pending: they are written outside it): readable parked
+    /// connections go to the workers (in one batch), lingering ones are drained, pending
+    /// bodies continued, expired ones closed.
     fn handle(&mut self, events: &Events) -> Pass {
         let mut resumed = Vec::new();
         let mut closed = Vec::new();
@@ -140,18 +141,22 @@ impl<'a, 'c> Listener<'a, 'c> {
                 },
             }
         }
-        drop(table);
-        // Pending bodies: as much as each socket takes now, outside the lock.
-        let written: Vec<_> = writes
-            .into_iter()
-            .map(|(conn, mut pending, close_after, index)| {
-                let result = pending.resume(conn.stream());
-                (conn, pending, close_after, index, result)
-            })
-            .collect();
-        let mut table = self.shared.lock();
-        for (conn, pending, close_after, index, result) in written {
-            closed.extend(self.after_write(&mut table, conn, pending, close_after, index, result));
+        if !writes.is_empty() {
+            // Pending bodies: as much as each socket takes now, outside the lock.
+            drop(table);
+            let written: Vec<_> = writes
+                .into_iter()
+                .map(|(conn, mut pending, close_after, index)| {
+                    let result = pending.resume(conn.stream());
+                    (conn, pending, close_after, index, result)
+                })
+                .collect();
+            table = self.shared.lock();
+            for (conn, pending, close_after, index, result) in written {
+                let failed =
+                    self.after_write(&mut table, conn, pending, close_after, index, result);
+                closed.extend(failed);
+            }
         }
         closed.extend(table.expire(now));
         let pass = Pass {
