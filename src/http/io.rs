@@ -9,6 +9,7 @@
 use std::fs::File;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
 use socket2::SockRef;
@@ -48,26 +49,70 @@ pub struct SocketState {
     set_up: Option<Duration>,
 }
 
-/// The rest of a sendfile body that the socket would not take without blocking (event MPM:
-/// the poller finishes it, Apache's write completion). The socket is left non-blocking.
+/// The rest of a file response that the socket would not take without blocking (event MPM:
+/// the poller finishes it, Apache's write completion): bytes already prepared (the rest of a
+/// head), then a range of the file, sent with sendfile(2) when the body was going out that
+/// way, else read with `pread` and sent (a mapped body: `enable_sendfile` may be off).
 #[derive(Debug)]
 pub struct PendingWrite {
+    /// Bytes to send before the file part (the rest of the head, or of the last read).
+    buf: Vec<u8>,
+    sent: usize,
     /// A handle of its own on the file (the cache's may be dropped meanwhile).
-    pub file: File,
-    pub offset: u64,
-    pub end: u64,
+    file: File,
+    offset: u64,
+    end: u64,
+    sendfile: bool,
 }
 
+/// Bytes of one `pread` when the poller continues a body without sendfile.
+const PENDING_CHUNK: usize = 64 * 1024;
+
 impl PendingWrite {
-    /// Sends what the non-blocking `stream` takes now: `Ok(true)` once all is sent,
+    /// Sends what the (non-blocking) `stream` takes now: `Ok(true)` once all is sent,
     /// `Ok(false)` when it would block (wait until writable and call again).
     pub fn resume(&mut self, stream: &TcpStream) -> io::Result<bool> {
-        sendfile_until_blocked(stream, &self.file, &mut self.offset, self.end, &mut 0)
-    }
-
-    /// Bytes still to send.
-    pub fn left(&self) -> u64 {
-        self.end - self.offset
+        let sock = SockRef::from(stream);
+        loop {
+            while self.sent < self.buf.len() {
+                let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+                match sock.send_with_flags(&self.buf[self.sent..], flags) {
+                    Ok(n) => self.sent += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                    Err(e) => return Err(e),
+                }
+            }
+            if self.offset >= self.end {
+                return Ok(true);
+            }
+            if self.sendfile {
+                return sendfile_until_blocked(
+                    stream,
+                    &self.file,
+                    &mut self.offset,
+                    self.end,
+                    &mut 0,
+                );
+            }
+            let want = (self.end - self.offset).min(PENDING_CHUNK as u64) as usize;
+            self.buf.resize(want, 0);
+            let n = loop {
+                match self.file.read_at(&mut self.buf, self.offset) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    other => break other?,
+                }
+            };
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "file shrank while sending",
+                ));
+            }
+            self.buf.truncate(n);
+            self.sent = 0;
+            self.offset += n as u64;
+        }
     }
 }
 
@@ -109,7 +154,7 @@ pub struct ConnIo<'s> {
     state: SocketState,
     /// Our side is shut down; the event MPM's poller does the lingering close.
     write_closed: bool,
-    /// event: a sendfile body that would block may be left to the poller ([`PendingWrite`]);
+    /// event: a file body that would block may be left to the poller ([`PendingWrite`]);
     /// set per response, only when nothing else is waiting to be read or written after it.
     pub defer_writes: bool,
     /// The body left to the poller, if any.
@@ -224,6 +269,61 @@ impl<'s> ConnIo<'s> {
         Ok(())
     }
 
+    /// Writes `prefix` and `data`, the bytes of `file` from `data_offset` (a mapped body).
+    /// With `defer_writes`, what the socket does not take at once is left pending for the
+    /// poller ([`ConnIo::take_pending`]), which reads the rest from `file`.
+    pub fn write_mapped(
+        &mut self,
+        prefix: &[u8],
+        data: &[u8],
+        file: &File,
+        data_offset: u64,
+    ) -> io::Result<()> {
+        if !self.defer_writes {
+            return self.write_all_vectored(&mut [IoSlice::new(prefix), IoSlice::new(data)]);
+        }
+        let sock = SockRef::from(self.stream);
+        let total = prefix.len() + data.len();
+        let mut done = 0;
+        while done < total {
+            let slices = if done < prefix.len() {
+                [IoSlice::new(&prefix[done..]), IoSlice::new(data)]
+            } else {
+                [
+                    IoSlice::new(&data[done - prefix.len()..]),
+                    IoSlice::new(&[]),
+                ]
+            };
+            let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+            match sock.send_vectored_with_flags(&slices, flags) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.bytes_out += n as u64;
+                    done += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            }
+        }
+        if done == total {
+            return Ok(());
+        }
+        let (buf, data_done) = match done.checked_sub(prefix.len()) {
+            None => (prefix[done..].to_vec(), 0),
+            Some(d) => (Vec::new(), d),
+        };
+        self.pending = Some(PendingWrite {
+            buf,
+            sent: 0,
+            file: file.try_clone()?,
+            offset: data_offset + data_done as u64,
+            end: data_offset + data.len() as u64,
+            sendfile: false,
+        });
+        Ok(())
+    }
+
     /// Writes all of `buf` with MSG_MORE: the kernel holds it to coalesce with what follows
     /// (the head before a sendfile body).
     pub fn write_all_more(&mut self, mut buf: &[u8]) -> io::Result<()> {
@@ -256,9 +356,12 @@ impl<'s> ConnIo<'s> {
                 return done.map(|_| ());
             }
             self.pending = Some(PendingWrite {
+                buf: Vec::new(),
+                sent: 0,
                 file: file.try_clone()?,
                 offset,
                 end,
+                sendfile: true,
             });
             return Ok(());
         }

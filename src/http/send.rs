@@ -149,7 +149,7 @@ pub fn send_range(
     }
     if let Some(map) = usable_map(file, policy) {
         let data = &map[start as usize..(start + len) as usize];
-        return io.write_all_vectored(&mut [IoSlice::new(prefix), IoSlice::new(data)]);
+        return io.write_mapped(prefix, data, &file.file, start);
     }
     if policy.enable_sendfile {
         io.write_all_more(prefix)?;

@@ -1,8 +1,8 @@
 //! The event MPM's child: as worker, but a connection idle between keep-alive requests holds
 //! no thread. It is parked in the listener thread's mio poller (`event_table.rs` keeps it)
 //! and handed to a worker again when it becomes readable; the lingering close after the last
-//! response is done by the listener too, and so is the rest of a sendfile body that the
-//! socket would not take without blocking (Apache's write completion: the listener sends it
+//! response is done by the listener too, and so is the rest of a file body that the socket
+//! would not take without blocking (Apache's write completion: the listener sends it
 //! as the client reads, then parks or lingers the connection). The listener thread itself is
 //! `event_listener.rs`.
 //!

@@ -83,7 +83,7 @@ pub struct ProcessRecord {
     /// event: connections parked between keep-alive requests.
     pub keep_alive: AtomicU32,
     /// event: connections whose last response body the listener is finishing (write
-    /// completion: a sendfile body the socket would not take without blocking).
+    /// completion: a file body the socket would not take without blocking).
     pub write_completion: AtomicU32,
     /// event: connections in lingering close, drained by the listener.
     pub lingering_close: AtomicU32,

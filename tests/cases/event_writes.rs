@@ -1,5 +1,5 @@
 //! The event MPM's write completion: a large file sent to a client that does not read holds
-//! no worker thread. The body the socket does not take at once is left to the listener's
+//! no worker thread, whether it goes out with sendfile or from a memory map. The body the socket does not take at once is left to the listener's
 //! poller (counted as ConnsAsyncWriting), which sends the rest as the client reads and then
 //! waits for the connection's next request.
 
@@ -30,8 +30,16 @@ fn slow_reader(port: u16) -> TcpStream {
     stream
 }
 
-/// One event child of two workers, sendfile on, a 32 MiB file; returns the file's bytes.
-fn event_server_with_big_file() -> (ServerGuard, Vec<u8>) {
+/// The two ways a large file goes out: sendfile(2), or a memory map written with writev
+/// (the default: `enable_sendfile` off, `enable_mmap` on).
+const SEND_PATHS: [&str; 2] = [
+    "enable_sendfile = true\nenable_mmap = false\n",
+    "enable_sendfile = false\nenable_mmap = true\n",
+];
+
+/// One event child of two workers, `http` in `[http]`, a 32 MiB file; returns the file's
+/// bytes.
+fn event_server_with_big_file(http: &str) -> (ServerGuard, Vec<u8>) {
     let server = ServerGuard::start(
         &TestConfig::default()
             .mpm(
@@ -39,7 +47,7 @@ fn event_server_with_big_file() -> (ServerGuard, Vec<u8>) {
                  min_spare_threads = 1\nmax_spare_threads = 4\nserver_limit = 1\n\
                  max_request_workers = 2\n",
             )
-            .http("enable_sendfile = true\nenable_mmap = false\n")
+            .http(http)
             .sections(STATUS_LOCATION),
     );
     server.wait_children(1);
@@ -61,7 +69,13 @@ fn wait_writing(server: &ServerGuard, n: &str) -> String {
 
 #[test]
 fn event_pending_body_then_close_arrives_whole_before_the_end_of_file() {
-    let (server, body) = event_server_with_big_file();
+    for http in SEND_PATHS {
+        pending_body_then_close(http);
+    }
+}
+
+fn pending_body_then_close(http: &str) {
+    let (server, body) = event_server_with_big_file(http);
     let mut client = slow_reader(server.port());
     client
         .write_all(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
@@ -85,8 +99,14 @@ fn event_pending_body_then_close_arrives_whole_before_the_end_of_file() {
 
 #[test]
 fn event_slow_reader_of_a_large_file_holds_no_worker_thread() {
+    for http in SEND_PATHS {
+        slow_reader_holds_no_worker(http);
+    }
+}
+
+fn slow_reader_holds_no_worker(http: &str) {
     // One child of two workers: the status requests need one, the slow download must not.
-    let (server, body) = event_server_with_big_file();
+    let (server, body) = event_server_with_big_file(http);
     let mut client = slow_reader(server.port());
     client
         .write_all(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
