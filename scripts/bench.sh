@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# bench.sh - measure mpmd beside Apache httpd and nginx with ../shared/bench/anchors.sh and write
-# the tables into docs/BENCHMARKS.md (the "Latest run" section; the text above it is kept).
+# bench.sh - measure mpmd beside Apache httpd and nginx with ../shared/bench/anchors.sh, print
+# mpmd's ratios to Apache (same MPM) and nginx, and write the tables into docs/BENCHMARKS.md (the
+# "Latest run: <MPM> MPM" section of that MPM; the text above and other MPMs' sections are kept).
 #
-# Usage: bash scripts/bench.sh
+# Usage: bash scripts/bench.sh            (MPM=worker bash scripts/bench.sh, MPM=event ...)
 #
 # Knobs (environment), passed on to anchors.sh (see its header for the rest: ROUNDS, DURATION,
 # WARMUP, THREADS, OUT_DIR, NO_INSTALL, ...):
-#   SERVERS     default "prefork nginx candidate"; add "worker event" for Apache's threaded MPMs
-#   TESTS       default "static1k static100k proxy1k static1k_c200 static1k_close"; proxy1k
-#               goes through a [[proxy]] rule to anchors.sh's backend; mpmd's backend
-#               connection reuse (connections opened per 1000 proxied requests, from its ?json
-#               proxy_workers counters, sampled once a second) is added to the report
-#   ACCESS_LOG  1 = every server writes an access log (default 0: none does)
 #   MPM         mpmd's MPM: prefork (default), worker or event
+#   SERVERS     default "$MPM nginx candidate": Apache with the same MPM as mpmd, nginx, mpmd
+#   TESTS       default "static1k static100k proxy1k static1k_c200 static1k_close" (proxy1k:
+#               GET /proxy/index.html, proxied by a [[proxy]] rule to anchors.sh's backend;
+#               mpmd's backend connection reuse, connections opened per 1000 proxied requests
+#               from its ?json proxy_workers counters sampled once a second, is reported)
+#   CLOSE_SERVERS  servers that get static1k_close (default "$MPM nginx candidate")
+#   ACCESS_LOG  1 = every server writes an access log (default 0: none does)
+#   REPORT      0 = only print the tables and ratios, leave docs/BENCHMARKS.md alone (smoke runs)
 #   ANCHORS     path of anchors.sh (default: ../shared/bench/anchors.sh beside the repo)
 #
 # mpmd runs as the "candidate": release build, in the foreground, with the same MPM numbers as
@@ -35,8 +38,7 @@ SELF="$ROOT/scripts/bench.sh"
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-# Runs inside anchors.sh's `setsid bash -c "$CANDIDATE_CMD"`, with PORT, DOCROOT, RUN_DIR and
-# BACKEND_URL set.
+# Runs inside anchors.sh's `setsid bash -c "$CANDIDATE_CMD"`, with PORT, DOCROOT, RUN_DIR set.
 start_candidate() {
     : "${PORT:?}" "${DOCROOT:?}" "${RUN_DIR:?}" "${MPMD_BIN:?}" "${BACKEND_URL:?}"
     local access_log='""' mpm_keys
@@ -107,11 +109,39 @@ proxy_reuse() {
                if (r > 0) printf "mpmd backend connections: %d opened for %d proxied requests (%.2f per 1000)\n", c, r, 1000 * c / r }' "$f"
 }
 
-# Replaces the "## Latest run: MPM MPM ..." section of docs/BENCHMARKS.md (from that heading to
-# the next "## " heading or the end), keeping every other section, so the prefork, worker and
-# event runs stand side by side; writes a methodology section first if the file is new.
+# Mean req/s per server and test over the rounds, as "ratio (mpmd vs anchor)" cells: mpmd against
+# Apache with the same MPM, and against nginx (anchors.sh's results.tsv: round, server, test,
+# conns, req/s, p50, p99, transfer/s, errors).
+ratios() {
+    local results="$1" apache="$MPM" mpmd="$CANDIDATE_NAME"
+    echo "## Ratios (mpmd / anchor, mean req/s of the rounds)"
+    echo
+    echo "| test | conns | $mpmd / Apache $apache | $mpmd / nginx | errors ($mpmd) |"
+    echo "|---|---|---|---|---|"
+    awk -F'\t' -v apache="$apache" -v mpmd="$mpmd" -v tests="$TESTS" '
+        { sum[$2 SUBSEP $3] += $5; n[$2 SUBSEP $3]++; conns[$3] = $4
+          if ($2 == mpmd) err[$3] += $9 }
+        function mean(s, t) { return n[s SUBSEP t] ? sum[s SUBSEP t] / n[s SUBSEP t] : 0 }
+        function cell(a, b) {
+            if (a == 0 || b == 0) return "-"
+            return sprintf("%.2f (%.1fk vs %.1fk)", a / b, a / 1000, b / 1000)
+        }
+        END {
+            nt = split(tests, T, " ")
+            for (j = 1; j <= nt; j++) {
+                t = T[j]
+                if (!(t in conns)) continue
+                m = mean(mpmd, t)
+                printf "| %s | %s | %s | %s | %d |\n", t, conns[t], cell(m, mean(apache, t)),
+                    cell(m, mean("nginx", t)), err[t]
+            } }' "$results"
+}
+
+# Writes the run into docs/BENCHMARKS.md: the section "## Latest run: $MPM MPM ..." is replaced
+# (or appended); the text above the first "## Latest run" and the other MPMs' sections are kept.
+# A new file gets a methodology section first.
 write_report() {
-    local out_dir="$1" doc="$ROOT/docs/BENCHMARKS.md" section
+    local out_dir="$1" doc="$ROOT/docs/BENCHMARKS.md" section="$1/section.md"
     mkdir -p "$ROOT/docs"
     if [[ ! -f "$doc" ]]; then
         cat >"$doc" <<'EOF'
@@ -120,15 +150,22 @@ write_report() {
 ## Methodology
 
 `bash scripts/bench.sh` runs `../shared/bench/anchors.sh` with mpmd as the candidate server. Each
-server is started by hand on 127.0.0.1, measured alone with `wrk --latency` (2 threads, 10 s per
-test after a 2 s warm-up, 2 rounds in alternating order), then stopped. See the knobs in
-scripts/bench.sh.
+server (Apache httpd 2.4 with the MPM mpmd runs, nginx, and mpmd) is started by hand on
+127.0.0.1, measured alone with `wrk --latency` (2 threads, 10 s per test after a 2 s warm-up,
+2 rounds in alternating order), then stopped. Content: `index.html` of exactly 1 KiB and a
+100 KiB binary. `static1k_c200` uses 200 connections, the others 50; `static1k_close` sends
+`Connection: close` (no keep-alive). Access logs are off for every server unless `ACCESS_LOG=1`.
+
+mpmd runs the release build with the MPM given by `MPM=` (prefork by default) and Apache's
+bench numbers (prefork: start_servers 5, min_spare_servers 5, max_spare_servers 10,
+max_request_workers 150; worker and event: the compiled-in defaults, which mpmd shares),
+keep-alive with Apache's defaults (5 s, 100 requests), sendfile on. Memory is read after each
+round: RSS counts shared pages in every process, PSS splits them (the honest total of a forking
+server).
 EOF
     fi
-    section="$out_dir/section.md"
     {
-        printf '## Latest run: %s MPM (`SERVERS="%s" TESTS="%s"`) (%s)\n\n' \
-            "$MPM" "$SERVERS" "$TESTS" "$(date -u '+%Y-%m-%d %H:%M UTC')"
+        printf '## Latest run: %s MPM (%s)\n\n' "$MPM" "$(date -u '+%Y-%m-%d %H:%M UTC')"
         if [[ -f "$out_dir/env.txt" ]]; then
             echo '```'
             cat "$out_dir/env.txt"
@@ -137,18 +174,22 @@ EOF
             echo
         fi
         # anchors.sh's sections are "## ..."; nest them under "Latest run".
+        sed 's/^## /### /' "$out_dir/ratios.md"
+        echo
         sed 's/^## /### /' "$out_dir/report.md"
         local reuse
         reuse="$(proxy_reuse "$out_dir")"
         if [[ -n "$reuse" ]]; then printf '\n%s\n' "$reuse"; fi
     } >"$section"
-    # Drop the old section of this MPM, append the new one.
-    awk -v mpm="$MPM" '
-        /^## / { skip = (index($0, "## Latest run: " mpm " MPM") == 1) }
+    awk -v mine="## Latest run: $MPM MPM" -v section="$section" '
+        function emit(  line) { while ((getline line < section) > 0) print line; done = 1 }
+        /^## / {
+            skip = (index($0, mine) == 1)
+            if (skip && !done) emit()
+        }
         !skip { print }
-    ' "$doc" >"$doc.tmp"
-    { cat "$doc.tmp"; echo; cat "$section"; } | cat -s >"$doc"
-    rm -f "$doc.tmp"
+        END { if (!done) { print ""; emit() } }' "$doc" >"$doc.tmp"
+    mv "$doc.tmp" "$doc"
     log "wrote $doc"
 }
 
@@ -168,7 +209,9 @@ main() {
     [[ "$MPM" == prefork ]] || CANDIDATE_NAME="mpmd-$MPM"
     # Single quotes: anchors.sh exports PORT, DOCROOT, RUN_DIR for this command.
     export CANDIDATE_CMD="exec bash '$SELF' candidate"
-    export SERVERS="${SERVERS:-prefork nginx candidate}"
+    # Apache with mpmd's MPM is the anchor: worker against worker, event against event.
+    export SERVERS="${SERVERS:-$MPM nginx candidate}"
+    export CLOSE_SERVERS="${CLOSE_SERVERS:-$MPM nginx candidate}"
     export TESTS="${TESTS:-static1k static100k proxy1k static1k_c200 static1k_close}"
     export ACCESS_LOG="${ACCESS_LOG:-0}"
     export OUT_DIR="${OUT_DIR:-$(mktemp -d -t mpmd-bench.XXXXXX)}"
@@ -176,7 +219,12 @@ main() {
     log "running $anchors (SERVERS=\"$SERVERS\" TESTS=\"$TESTS\" MPM=$MPM), raw output in $OUT_DIR"
     bash "$anchors" matrix
     [[ -s "$OUT_DIR/report.md" ]] || die "anchors.sh produced no report in $OUT_DIR"
-    write_report "$OUT_DIR"
+    ratios "$OUT_DIR/results.tsv" | tee "$OUT_DIR/ratios.md"
+    if [[ "${REPORT:-1}" == 0 ]]; then
+        log "REPORT=0: docs/BENCHMARKS.md left as it is"
+    else
+        write_report "$OUT_DIR"
+    fi
 }
 
 case "${1:-}" in

@@ -7,13 +7,14 @@
 //! first moment it would have to wait for the client: the caller parks the socket in its poller
 //! and calls again when it is readable. A connection is parked only with an empty input buffer,
 //! so no bytes ever travel with it. Closing works the same way: the loop half-closes the socket
-//! and returns [`Burst::Linger`]; the poller drains what the client still sends.
+//! and returns [`Burst::Linger`]; the poller drains what the client still sends. A file body
+//! that would block goes the same way ([`Burst::Write`]): the poller finishes it.
 
 use std::net::{SocketAddr, TcpStream};
 
 use crate::handlers::client::Client;
 use crate::http::conn::Conn;
-use crate::http::io::{ConnIo, SocketState};
+use crate::http::io::{ConnIo, PendingWrite, SocketState};
 use crate::http::scratch;
 use crate::http::{ConnEnd, ConnObserver, Site};
 
@@ -42,6 +43,13 @@ pub enum Burst {
     Linger,
     /// The connection is over; dropping it closes the socket.
     Closed(ConnEnd),
+    /// The last response's body would block: the socket (non-blocking now) waits in the
+    /// poller until writable and the poller sends the rest (Apache's write completion); then
+    /// the connection parks (`close_after` false) or lingers (true). Its request is logged.
+    Write {
+        pending: PendingWrite,
+        close_after: bool,
+    },
 }
 
 impl ParkedConn {
@@ -99,11 +107,22 @@ pub fn serve_ready(site: &Site, conn: &mut ParkedConn, obs: &mut dyn ConnObserve
     };
     let end = c.run(&mut s, obs);
     let write_closed = c.io.write_closed();
+    let pending = c.io.take_pending();
     conn.socket = c.io.state();
     conn.requests = c.requests;
     conn.kept_alive = c.kept_alive;
     conn.client = Some(c.client);
     scratch::give_back(s);
+    match (end, pending) {
+        (ConnEnd::Parked | ConnEnd::ServerClosed, Some((pending, close_after))) => Burst::Write {
+            pending,
+            close_after,
+        },
+        (end, _) => burst_end(end, write_closed),
+    }
+}
+
+fn burst_end(end: ConnEnd, write_closed: bool) -> Burst {
     match end {
         ConnEnd::Parked => Burst::Park,
         _ if write_closed => Burst::Linger,

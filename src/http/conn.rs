@@ -180,6 +180,8 @@ impl<'a, 's> Conn<'a, 's> {
                 }
             };
             match self.serve_request(s, &scanner, head_len, obs) {
+                // The poller writes the rest, then waits for the next request.
+                Step::Continue if self.io.write_pending() => return ConnEnd::Parked,
                 Step::Continue => obs.phase(Phase::KeepAlive),
                 Step::End(end) => return end,
             }
@@ -483,6 +485,9 @@ impl<'a, 's> Conn<'a, 's> {
                     send::file_head(&mut work.out, &common, &f, &meta, framed, head_only);
                 }
                 let head_end = work.out.len();
+                // event: the poller may finish a body that would block, if nothing follows it.
+                let rest = buf.len() - head_len - body.buffered_consumed;
+                self.io.defer_writes = self.park && rest == 0 && body.spill_leftover.is_empty();
                 let written = send::send_file_reply(
                     &mut self.io,
                     &work.out,

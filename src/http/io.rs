@@ -9,6 +9,7 @@
 use std::fs::File;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
 use socket2::SockRef;
@@ -48,6 +49,104 @@ pub struct SocketState {
     set_up: Option<Duration>,
 }
 
+/// The rest of a file response that the socket would not take without blocking (event MPM:
+/// the poller finishes it, Apache's write completion): bytes already prepared (the rest of a
+/// head), then a range of the file, sent with sendfile(2) when the body was going out that
+/// way, else read with `pread` and sent (a mapped body: `enable_sendfile` may be off).
+#[derive(Debug)]
+pub struct PendingWrite {
+    /// Bytes to send before the file part (the rest of the head, or of the last read).
+    buf: Vec<u8>,
+    sent: usize,
+    /// A handle of its own on the file (the cache's may be dropped meanwhile).
+    file: File,
+    offset: u64,
+    end: u64,
+    sendfile: bool,
+}
+
+/// Bytes of one `pread` when the poller continues a body without sendfile.
+const PENDING_CHUNK: usize = 64 * 1024;
+
+impl PendingWrite {
+    /// Sends what the (non-blocking) `stream` takes now: `Ok(true)` once all is sent,
+    /// `Ok(false)` when it would block (wait until writable and call again).
+    pub fn resume(&mut self, stream: &TcpStream) -> io::Result<bool> {
+        let sock = SockRef::from(stream);
+        loop {
+            while self.sent < self.buf.len() {
+                let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+                match sock.send_with_flags(&self.buf[self.sent..], flags) {
+                    Ok(n) => self.sent += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                    Err(e) => return Err(e),
+                }
+            }
+            if self.offset >= self.end {
+                return Ok(true);
+            }
+            if self.sendfile {
+                return sendfile_until_blocked(
+                    stream,
+                    &self.file,
+                    &mut self.offset,
+                    self.end,
+                    &mut 0,
+                );
+            }
+            let want = (self.end - self.offset).min(PENDING_CHUNK as u64) as usize;
+            self.buf.resize(want, 0);
+            let n = loop {
+                match self.file.read_at(&mut self.buf, self.offset) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    other => break other?,
+                }
+            };
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "file shrank while sending",
+                ));
+            }
+            self.buf.truncate(n);
+            self.sent = 0;
+            self.offset += n as u64;
+        }
+    }
+}
+
+/// sendfile(2) on a non-blocking socket until done (`true`) or it would block (`false`);
+/// `sent` counts the bytes that went out.
+fn sendfile_until_blocked(
+    stream: &TcpStream,
+    file: &File,
+    offset: &mut u64,
+    end: u64,
+    sent: &mut u64,
+) -> io::Result<bool> {
+    while *offset < end {
+        let mut off = *offset as libc::off_t;
+        let chunk = (end - *offset).min(1 << 30) as usize;
+        match nix::sys::sendfile::sendfile(stream, file, Some(&mut off), chunk) {
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "file shrank while sending",
+                ));
+            }
+            Ok(n) => {
+                *sent += n as u64;
+                *offset += n as u64;
+            }
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(nix::errno::Errno::EAGAIN) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(true)
+}
+
 /// A connection's socket plus its byte counters and the receive timeout currently set.
 pub struct ConnIo<'s> {
     stream: &'s TcpStream,
@@ -55,6 +154,13 @@ pub struct ConnIo<'s> {
     state: SocketState,
     /// Our side is shut down; the event MPM's poller does the lingering close.
     write_closed: bool,
+    /// event: a file body that would block may be left to the poller ([`PendingWrite`]);
+    /// set per response, only when nothing else is waiting to be read or written after it.
+    pub defer_writes: bool,
+    /// The body left to the poller, if any.
+    pending: Option<PendingWrite>,
+    /// A close was asked for while a body is pending: the poller closes after writing it.
+    close_after_write: bool,
     /// Bytes read from the client so far (for `%I`).
     pub bytes_in: u64,
     /// Bytes written to the client so far (for `%O`).
@@ -73,6 +179,9 @@ impl<'s> ConnIo<'s> {
             stream,
             state,
             write_closed: false,
+            defer_writes: false,
+            pending: None,
+            close_after_write: false,
             bytes_in: 0,
             bytes_out: 0,
         }
@@ -160,6 +269,61 @@ impl<'s> ConnIo<'s> {
         Ok(())
     }
 
+    /// Writes `prefix` and `data`, the bytes of `file` from `data_offset` (a mapped body).
+    /// With `defer_writes`, what the socket does not take at once is left pending for the
+    /// poller ([`ConnIo::take_pending`]), which reads the rest from `file`.
+    pub fn write_mapped(
+        &mut self,
+        prefix: &[u8],
+        data: &[u8],
+        file: &File,
+        data_offset: u64,
+    ) -> io::Result<()> {
+        if !self.defer_writes {
+            return self.write_all_vectored(&mut [IoSlice::new(prefix), IoSlice::new(data)]);
+        }
+        let sock = SockRef::from(self.stream);
+        let total = prefix.len() + data.len();
+        let mut done = 0;
+        while done < total {
+            let slices = if done < prefix.len() {
+                [IoSlice::new(&prefix[done..]), IoSlice::new(data)]
+            } else {
+                [
+                    IoSlice::new(&data[done - prefix.len()..]),
+                    IoSlice::new(&[]),
+                ]
+            };
+            let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+            match sock.send_vectored_with_flags(&slices, flags) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.bytes_out += n as u64;
+                    done += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            }
+        }
+        if done == total {
+            return Ok(());
+        }
+        let (buf, data_done) = match done.checked_sub(prefix.len()) {
+            None => (prefix[done..].to_vec(), 0),
+            Some(d) => (Vec::new(), d),
+        };
+        self.pending = Some(PendingWrite {
+            buf,
+            sent: 0,
+            file: file.try_clone()?,
+            offset: data_offset + data_done as u64,
+            end: data_offset + data.len() as u64,
+            sendfile: false,
+        });
+        Ok(())
+    }
+
     /// Writes all of `buf` with MSG_MORE: the kernel holds it to coalesce with what follows
     /// (the head before a sendfile body).
     pub fn write_all_more(&mut self, mut buf: &[u8]) -> io::Result<()> {
@@ -178,9 +342,29 @@ impl<'s> ConnIo<'s> {
         Ok(())
     }
 
-    /// Sends `len` bytes of `file` from `offset` with sendfile(2).
+    /// Sends `len` bytes of `file` from `offset` with sendfile(2). With `defer_writes`, what
+    /// the socket does not take at once is left pending for the poller ([`ConnIo::take_pending`]).
     pub fn sendfile(&mut self, file: &File, mut offset: u64, len: u64) -> io::Result<()> {
         let end = offset + len;
+        if self.defer_writes && len > 0 {
+            self.stream.set_nonblocking(true)?;
+            let mut sent = 0;
+            let done = sendfile_until_blocked(self.stream, file, &mut offset, end, &mut sent);
+            self.bytes_out += sent;
+            if !matches!(done, Ok(false)) {
+                self.stream.set_nonblocking(false)?;
+                return done.map(|_| ());
+            }
+            self.pending = Some(PendingWrite {
+                buf: Vec::new(),
+                sent: 0,
+                file: file.try_clone()?,
+                offset,
+                end,
+                sendfile: true,
+            });
+            return Ok(());
+        }
         while offset < end {
             let mut off = offset as libc::off_t;
             let chunk = (end - offset).min(1 << 30) as usize;
@@ -205,7 +389,10 @@ impl<'s> ConnIo<'s> {
     /// Ends the connection after a response: lingering close here (`linger_here`), or only
     /// the half-close when the event MPM's poller does the draining (no thread waits).
     pub fn close(&mut self, linger_here: bool, scratch: &mut [u8]) {
-        if linger_here {
+        if self.pending.is_some() {
+            // A FIN now would overtake the body: the poller closes once it is written.
+            self.close_after_write = true;
+        } else if linger_here {
             self.lingering_close(scratch);
         } else {
             self.write_closed = self.stream.shutdown(Shutdown::Write).is_ok();
@@ -215,6 +402,16 @@ impl<'s> ConnIo<'s> {
     /// True once [`ConnIo::close`] half-closed the socket for the poller to drain.
     pub fn write_closed(&self) -> bool {
         self.write_closed
+    }
+
+    /// True while a body is left to the poller: nothing more may be read or written here.
+    pub fn write_pending(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// The body left to the poller, and whether the connection closes after it.
+    pub fn take_pending(&mut self) -> Option<(PendingWrite, bool)> {
+        self.pending.take().map(|p| (p, self.close_after_write))
     }
 
     /// Apache's `ap_lingering_close`: send FIN, then read and drop whatever the client still

@@ -149,7 +149,7 @@ pub fn send_range(
     }
     if let Some(map) = usable_map(file, policy) {
         let data = &map[start as usize..(start + len) as usize];
-        return io.write_all_vectored(&mut [IoSlice::new(prefix), IoSlice::new(data)]);
+        return io.write_mapped(prefix, data, &file.file, start);
     }
     if policy.enable_sendfile {
         io.write_all_more(prefix)?;
@@ -299,6 +299,8 @@ pub fn send_file_reply(
             send_range(io, head, f.file, policy, buf, one.start, one.len()).map(|()| one.len())
         }
         (206, ranges) if !ranges.is_empty() => {
+            // Parts follow each other: none may be left pending.
+            io.defer_writes = false;
             send_multipart(io, head, f.file, policy, buf, ranges, meta, framed.delimit)
         }
         _ => send_file(io, head, f.file, policy, buf).map(|()| f.file.len()),

@@ -1,7 +1,10 @@
 //! The event MPM's child: as worker, but a connection idle between keep-alive requests holds
 //! no thread. It is parked in the listener thread's mio poller (`event_table.rs` keeps it)
 //! and handed to a worker again when it becomes readable; the lingering close after the last
-//! response is done by the listener too.
+//! response is done by the listener too, and so is the rest of a file body that the socket
+//! would not take without blocking (Apache's write completion: the listener sends it
+//! as the client reads, then parks or lingers the connection). The listener thread itself is
+//! `event_listener.rs`.
 //!
 //! Apache's rules (reference/apache-mpm.md §2): a new connection is accepted only while a
 //! worker is idle and the process holds fewer than `threads_per_child + idle workers x
@@ -26,17 +29,22 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
-use mio::{Events, Interest, Poll, Registry, Token, Waker};
+use mio::{Interest, Poll, Registry, Token, Waker};
 use nix::sys::socket::MsgFlags;
 
-use super::event_table::{RESERVED_TOKENS, Table, Woken};
-use super::pool::{Pool, Popped, StopOnDrop};
+use super::event_table::Table;
+use super::pool::{Pool, Popped};
 use super::prefork::is_transient;
 use super::slot_observer::SlotObserver;
 use super::threaded::{ListenerWake, ThreadedChild};
-use crate::config::WORKER_FACTOR_SCALE;
+use crate::http::io::PendingWrite;
 use crate::http::{Burst, ParkedConn, serve_ready};
 use crate::scoreboard::WorkerStatus;
+
+#[path = "event_listener.rs"]
+mod listener;
+
+use listener::Listener;
 
 const WAKER: Token = Token(usize::MAX);
 /// The longest the listener sleeps without looking at its flags and counters.
@@ -66,6 +74,8 @@ struct Shared {
     /// Connections accepted and not closed yet, wherever they are.
     open: AtomicUsize,
     keep_alive_timeout: Duration,
+    /// How long a pending write may wait for the client to read (`timeout`, as Apache's).
+    write_timeout: Duration,
     /// The listener wants to hear about every connection that closes (it stopped accepting
     /// for the connection cap, or it is stopping and waits for the last one).
     wake_on_close: AtomicBool,
@@ -125,6 +135,51 @@ impl Shared {
         }
     }
 
+    /// A worker leaves the rest of a response body to the listener (Apache's write
+    /// completion): the socket is watched for writability too until the body is out.
+    fn write_later(
+        &self,
+        conn: Box<ParkedConn>,
+        index: Option<u32>,
+        pending: PendingWrite,
+        close_after: bool,
+    ) {
+        let fd = conn.stream().as_raw_fd();
+        let mut table = self.lock();
+        let first = index.is_none();
+        let index = index.unwrap_or_else(|| table.allocate());
+        let token = table.token(index);
+        table.write_started();
+        let due = Instant::now() + self.write_timeout;
+        table.write_later(index, conn, pending, close_after, due);
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        self.watch(&mut table, index, fd, token, interest, first);
+    }
+
+    /// (Re)registers `fd` with `interest` under the table lock; on failure the connection is
+    /// closed.
+    fn watch(
+        &self,
+        table: &mut Table,
+        index: u32,
+        fd: i32,
+        token: Token,
+        interest: Interest,
+        first: bool,
+    ) {
+        let mut source = SourceFd(&fd);
+        let result = if first {
+            self.registry.register(&mut source, token, interest)
+        } else {
+            self.registry.reregister(&mut source, token, interest)
+        };
+        if let Err(e) = result {
+            log::warn!("could not watch a connection in the poller: {e}; closing it");
+            drop(table.free(index));
+            self.closed_one();
+        }
+    }
+
     /// Registers `fd` for readability, under the table lock (an event for it can only be
     /// handled once it is in the table).
     fn register(&self, table: &mut Table, index: u32, fd: i32, token: Token) {
@@ -176,6 +231,7 @@ pub fn run(child: &ThreadedChild<'_>) {
         waker: Arc::clone(&waker),
         open: AtomicUsize::new(0),
         keep_alive_timeout: child.ctx.site.http().keep_alive_timeout,
+        write_timeout: child.ctx.site.http().timeout,
         wake_on_close: AtomicBool::new(false),
     };
     let idle_waker = Arc::clone(&waker);
@@ -244,6 +300,13 @@ fn worker_thread(child: &ThreadedChild<'_>, shared: &Shared, pool: &Pool<Task>, 
                     shared.linger(conn.into_stream(), index);
                     break;
                 }
+                Burst::Write {
+                    pending,
+                    close_after,
+                } => {
+                    shared.write_later(conn, index, pending, close_after);
+                    break;
+                }
                 Burst::Closed(end) => {
                     log::trace!("connection from {peer} ended: {end:?}");
                     drop(conn);
@@ -263,14 +326,6 @@ fn readable_now(fd: i32) -> bool {
     nix::sys::socket::recv(fd, &mut byte, flags).is_ok()
 }
 
-/// What one pass of the listener left: the next timeout and the table's counts.
-#[derive(Default)]
-struct Pass {
-    due: Option<Instant>,
-    parked: usize,
-    lingering: usize,
-}
-
 /// Reads and drops what a lingering client still sends; true once it closed (or failed).
 fn drained(mut stream: &TcpStream, buf: &mut [u8]) -> bool {
     loop {
@@ -281,248 +336,5 @@ fn drained(mut stream: &TcpStream, buf: &mut [u8]) -> bool {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => return true,
         }
-    }
-}
-
-/// The listener thread's state.
-struct Listener<'a, 'c> {
-    child: &'a ThreadedChild<'c>,
-    shared: &'a Shared,
-    pool: &'a Pool<Task>,
-    poll: Poll,
-    /// The listening sockets are in the poller.
-    accepting: bool,
-    /// A listening socket reported a connection that is not accepted yet.
-    pending: bool,
-    stop_seen: bool,
-    drain: Vec<u8>,
-}
-
-impl<'a, 'c> Listener<'a, 'c> {
-    fn new(
-        child: &'a ThreadedChild<'c>,
-        shared: &'a Shared,
-        pool: &'a Pool<Task>,
-        poll: Poll,
-    ) -> Self {
-        Listener {
-            child,
-            shared,
-            pool,
-            poll,
-            accepting: false,
-            pending: true,
-            stop_seen: false,
-            drain: vec![0; 4096],
-        }
-    }
-
-    fn run(mut self) {
-        // Queued work is still done; then the workers leave (also if this thread panics).
-        let _stop_workers = StopOnDrop(self.pool);
-        for l in &self.child.ctx.listeners.list {
-            if let Err(e) = l.socket.set_nonblocking(true) {
-                log::error!("could not make {} non-blocking: {e}", l.local);
-                self.child.control.request_stop(true);
-            }
-        }
-        let mut events = Events::with_capacity(1024);
-        let mut pass = Pass::default();
-        loop {
-            if self.child.stopping() {
-                if !self.stop_seen {
-                    self.stop_seen = true;
-                    self.set_accepting(false);
-                    self.pool.nudge();
-                }
-                self.shared.wake_on_close.store(true, Ordering::Release);
-                if self.shared.open.load(Ordering::Acquire) == 0 {
-                    break;
-                }
-            } else if self.pending || !self.accepting {
-                // Accepting with nothing pending: nothing to decide until a connection comes
-                // (asking now would only arm wake-ups for idle workers we do not need).
-                self.accept_what_we_may(pass.lingering);
-            }
-            self.publish(&pass);
-            let timeout = pass.due.map_or(LISTENER_TICK, |d| {
-                d.saturating_duration_since(Instant::now())
-                    .min(LISTENER_TICK)
-            });
-            if let Err(e) = self.poll.poll(&mut events, Some(timeout))
-                && e.kind() != io::ErrorKind::Interrupted
-            {
-                log::error!("event poll failed: {e}");
-                self.child.control.request_stop(true);
-            }
-            pass = self.handle(&events);
-        }
-        self.publish(&pass);
-        self.child.control.set_listener(None);
-    }
-
-    /// One pass over what the poller reported and what timed out, under one lock of the table:
-    /// readable parked connections go to the workers (in one batch), lingering ones are
-    /// drained, expired ones closed.
-    fn handle(&mut self, events: &Events) -> Pass {
-        let mut resumed = Vec::new();
-        let mut closed = Vec::new();
-        let now = Instant::now();
-        let mut table = self.shared.lock();
-        for event in events {
-            match event.token() {
-                WAKER => {}
-                t if t.0 >= RESERVED_TOKENS => self.pending = true,
-                t => match table.woken(t) {
-                    Woken::Request(conn, index) => resumed.push(Task::Resume { conn, index }),
-                    Woken::Linger(index) => {
-                        if let Some(stream) = table.lingering_stream(index, now)
-                            && drained(stream, &mut self.drain)
-                        {
-                            closed.extend(table.free(index));
-                        }
-                    }
-                    Woken::Nothing => {}
-                },
-            }
-        }
-        closed.extend(table.expire(now));
-        let pass = Pass {
-            due: table.next_due(),
-            parked: table.parked,
-            lingering: table.lingering,
-        };
-        drop(table);
-        self.pool.push_all(resumed);
-        for stream in closed {
-            drop(stream);
-            self.shared.closed_one();
-        }
-        pass
-    }
-
-    /// Apache's `connections_above_limit`: may this process take another connection?
-    fn may_accept(&self, lingering: usize) -> bool {
-        let idle = self.pool.idle_workers_or_notify();
-        if idle == 0 {
-            return false;
-        }
-        let open = self.shared.open.load(Ordering::Acquire);
-        let factor = self.child.ctx.mpm.async_request_worker_factor_16ths as usize;
-        let limit = self.child.threads_per_child + idle * factor / WORKER_FACTOR_SCALE as usize;
-        if open.saturating_sub(lingering) < limit {
-            return true;
-        }
-        // Hear about the next close to look again.
-        self.shared.wake_on_close.store(true, Ordering::Release);
-        false
-    }
-
-    fn accept_what_we_may(&mut self, lingering: usize) {
-        if !self.may_accept(lingering) {
-            self.set_accepting(false);
-            return;
-        }
-        if !self.accepting {
-            self.set_accepting(true);
-        }
-        let max = self.child.ctx.max_connections;
-        while self.pending {
-            if !self.may_accept(lingering) {
-                self.set_accepting(false);
-                return;
-            }
-            let mut accepted = None;
-            for l in &self.child.ctx.listeners.list {
-                match l.socket.accept() {
-                    Ok((stream, peer)) => {
-                        accepted = Some((stream, peer, l.local));
-                        break;
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) if is_transient(&e) => {}
-                    Err(e) => {
-                        log::error!(
-                            "accept failed: {e}; this child exits and the master replaces it"
-                        );
-                        self.child.control.request_stop(true);
-                        return;
-                    }
-                }
-            }
-            let Some((stream, peer, local)) = accepted else {
-                // Every listening socket said "would block": wait for the next edge.
-                self.pending = false;
-                return;
-            };
-            self.shared.open.fetch_add(1, Ordering::AcqRel);
-            self.pool.push(Task::New {
-                stream,
-                peer,
-                local,
-            });
-            let count = self
-                .child
-                .control
-                .connections
-                .fetch_add(1, Ordering::AcqRel)
-                + 1;
-            if max != 0 && count >= max {
-                log::debug!("stopping: max_connections_per_child ({max}) reached");
-                self.child.control.request_stop(false);
-                return;
-            }
-        }
-    }
-
-    /// Puts the listening sockets into the poller or takes them out (Apache's
-    /// `enable_listensocks` / `disable_listensocks`).
-    fn set_accepting(&mut self, on: bool) {
-        if on == self.accepting {
-            return;
-        }
-        let registry = self.poll.registry();
-        for (i, l) in self.child.ctx.listeners.list.iter().enumerate() {
-            let fd = l.socket.as_raw_fd();
-            let mut source = SourceFd(&fd);
-            let result = if on {
-                registry.register(&mut source, listener_token(i), Interest::READABLE)
-            } else {
-                registry.deregister(&mut source)
-            };
-            if let Err(e) = result {
-                log::warn!("could not change the poller's watch of {}: {e}", l.local);
-            }
-        }
-        self.accepting = on;
-        // A socket put back may hold connections that arrived meanwhile (the registration
-        // reports them too); look at once.
-        self.pending = on;
-        if on {
-            log::trace!(
-                "accepting new connections again: {} active conns, {} idle workers",
-                self.shared.open.load(Ordering::Relaxed),
-                self.pool.idle_workers()
-            );
-        } else if !self.stop_seen {
-            log::trace!(
-                "not accepting new conns in this process ({} open connections)",
-                self.shared.open.load(Ordering::Relaxed)
-            );
-        }
-    }
-
-    /// The process record's event counters (Apache refreshes them in its listener too).
-    fn publish(&self, pass: &Pass) {
-        let p = self.child.ctx.board.process(self.child.ctx.slot);
-        let (parked, lingering) = (pass.parked, pass.lingering);
-        p.open_connections.store(
-            self.shared.open.load(Ordering::Relaxed) as u64,
-            Ordering::Relaxed,
-        );
-        p.keep_alive.store(parked as u32, Ordering::Relaxed);
-        p.lingering_close.store(lingering as u32, Ordering::Relaxed);
-        p.not_accepting
-            .store(u32::from(!self.accepting), Ordering::Relaxed);
     }
 }

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use mio::Token;
 
 use crate::http::ParkedConn;
+use crate::http::io::PendingWrite;
 
 /// Apache's `SECONDS_TO_LINGER`: the wait for each read of a lingering close.
 pub const LINGER_READ: Duration = Duration::from_secs(2);
@@ -45,12 +46,27 @@ enum State {
         due: Instant,
         started: Instant,
     },
+    /// The poller finishes the last response's body, then parks or lingers the connection.
+    Writing {
+        conn: Box<ParkedConn>,
+        pending: PendingWrite,
+        close_after: bool,
+        due: Instant,
+    },
+}
+
+/// The timeout queues: one per waiting state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Queue {
+    Parked,
+    Linger,
+    Writing,
 }
 
 struct Entry {
     generation: u32,
     state: State,
-    /// Neighbours in the parked or lingering list (whichever the state says).
+    /// Neighbours in the parked, lingering or writing list (whichever the state says).
     prev: u32,
     next: u32,
 }
@@ -79,6 +95,14 @@ pub enum Woken {
     Request(Box<ParkedConn>, u32),
     /// A lingering connection can be read (drained) by the listener.
     Linger(u32),
+    /// A connection whose body is pending can be written: the listener continues it (the
+    /// entry is busy until it is given back).
+    Write {
+        conn: Box<ParkedConn>,
+        pending: PendingWrite,
+        close_after: bool,
+        index: u32,
+    },
     /// Stale or busy: nothing to do.
     Nothing,
 }
@@ -90,10 +114,13 @@ pub struct Table {
     free: Vec<u32>,
     parked_list: List,
     linger_list: List,
+    writing_list: List,
     /// Connections parked now.
     pub parked: usize,
     /// Connections lingering now.
     pub lingering: usize,
+    /// Connections whose last body the listener is writing (waiting for, or in its hands).
+    pub writing: usize,
 }
 
 fn token(index: u32, generation: u32) -> Token {
@@ -105,15 +132,15 @@ fn split(t: Token) -> (u32, u32) {
 }
 
 impl Table {
-    fn list(&mut self, parked: bool) -> &mut List {
-        if parked {
-            &mut self.parked_list
-        } else {
-            &mut self.linger_list
+    fn list(&mut self, q: Queue) -> &mut List {
+        match q {
+            Queue::Parked => &mut self.parked_list,
+            Queue::Linger => &mut self.linger_list,
+            Queue::Writing => &mut self.writing_list,
         }
     }
 
-    fn push_back(&mut self, parked: bool, index: u32) {
+    fn push_back(&mut self, parked: Queue, index: u32) {
         let tail = self.list(parked).tail;
         {
             let e = &mut self.entries[index as usize];
@@ -130,7 +157,7 @@ impl Table {
         list.len += 1;
     }
 
-    fn unlink(&mut self, parked: bool, index: u32) {
+    fn unlink(&mut self, parked: Queue, index: u32) {
         let (prev, next) = {
             let e = &self.entries[index as usize];
             (e.prev, e.next)
@@ -148,6 +175,37 @@ impl Table {
         self.list(parked).len -= 1;
         self.parked = self.parked_list.len;
         self.lingering = self.linger_list.len;
+    }
+
+    /// A worker (or the listener, after a partial write) leaves the rest of the last body of
+    /// (busy) entry `index` to the listener, until `due` without progress. The worker's
+    /// hand-over is counted by [`Table::write_started`].
+    pub fn write_later(
+        &mut self,
+        index: u32,
+        conn: Box<ParkedConn>,
+        pending: PendingWrite,
+        close_after: bool,
+        due: Instant,
+    ) {
+        self.entries[index as usize].state = State::Writing {
+            conn,
+            pending,
+            close_after,
+            due,
+        };
+        self.push_back(Queue::Writing, index);
+    }
+
+    /// Counts a connection that starts its write completion (kept until it parks, lingers
+    /// or closes: [`Table::write_done`]).
+    pub fn write_started(&mut self) {
+        self.writing += 1;
+    }
+
+    /// The listener finished (or gave up) a pending write it held.
+    pub fn write_done(&mut self) {
+        self.writing -= 1;
     }
 
     /// An entry for a connection seen for the first time (marked busy).
@@ -176,7 +234,7 @@ impl Table {
             conn,
             due: now + timeout,
         };
-        self.push_back(true, index);
+        self.push_back(Queue::Parked, index);
         self.parked = self.parked_list.len;
     }
 
@@ -187,7 +245,7 @@ impl Table {
             due: now + LINGER_READ,
             started: now,
         };
-        self.push_back(false, index);
+        self.push_back(Queue::Linger, index);
         self.lingering = self.linger_list.len;
     }
 
@@ -196,12 +254,17 @@ impl Table {
         let old = std::mem::replace(&mut self.entries[index as usize].state, State::Free);
         let stream = match old {
             State::Parked { conn, .. } => {
-                self.unlink(true, index);
+                self.unlink(Queue::Parked, index);
                 Some(conn.into_stream())
             }
             State::Lingering { stream, .. } => {
-                self.unlink(false, index);
+                self.unlink(Queue::Linger, index);
                 Some(stream)
+            }
+            State::Writing { conn, .. } => {
+                self.unlink(Queue::Writing, index);
+                self.writing -= 1;
+                Some(conn.into_stream())
             }
             State::Free | State::Busy => None,
         };
@@ -211,8 +274,8 @@ impl Table {
         stream
     }
 
-    /// The poller says `t` is ready.
-    pub fn woken(&mut self, t: Token) -> Woken {
+    /// The poller says `t` is ready (`writable`: for writing, or failed).
+    pub fn woken(&mut self, t: Token, writable: bool) -> Woken {
         let (index, generation) = split(t);
         let Some(entry) = self.entries.get_mut(index as usize) else {
             return Woken::Nothing;
@@ -222,8 +285,22 @@ impl Table {
         }
         match std::mem::replace(&mut entry.state, State::Busy) {
             State::Parked { conn, .. } => {
-                self.unlink(true, index);
+                self.unlink(Queue::Parked, index);
                 Woken::Request(conn, index)
+            }
+            State::Writing {
+                conn,
+                pending,
+                close_after,
+                ..
+            } if writable => {
+                self.unlink(Queue::Writing, index);
+                Woken::Write {
+                    conn,
+                    pending,
+                    close_after,
+                    index,
+                }
             }
             lingering @ State::Lingering { .. } => {
                 entry.state = lingering;
@@ -246,7 +323,7 @@ impl Table {
         }
         match std::mem::replace(&mut entry.state, State::Busy) {
             State::Parked { conn, .. } => {
-                self.unlink(true, index);
+                self.unlink(Queue::Parked, index);
                 Some(conn)
             }
             _ => None,
@@ -262,8 +339,8 @@ impl Table {
             }
             _ => return None,
         }
-        self.unlink(false, index);
-        self.push_back(false, index);
+        self.unlink(Queue::Linger, index);
+        self.push_back(Queue::Linger, index);
         self.lingering = self.linger_list.len;
         match &self.entries[index as usize].state {
             State::Lingering { stream, .. } => Some(stream),
@@ -273,16 +350,19 @@ impl Table {
 
     fn due(&self, index: u32) -> Option<Instant> {
         match &self.entries.get(index as usize)?.state {
-            State::Parked { due, .. } | State::Lingering { due, .. } => Some(*due),
+            State::Parked { due, .. }
+            | State::Lingering { due, .. }
+            | State::Writing { due, .. } => Some(*due),
             _ => None,
         }
     }
 
-    /// Frees every parked connection past its keep-alive timeout and every lingering one past
-    /// its wait; returns their sockets (dropping them closes them).
+    /// Frees every parked connection past its keep-alive timeout, every lingering one past
+    /// its wait and every pending write without progress for `timeout`; returns their sockets
+    /// (dropping them closes them).
     pub fn expire(&mut self, now: Instant) -> Vec<TcpStream> {
         let mut closed = Vec::new();
-        for parked in [true, false] {
+        for parked in [Queue::Parked, Queue::Linger, Queue::Writing] {
             loop {
                 let head = self.list(parked).head;
                 match self.due(head) {
@@ -296,12 +376,10 @@ impl Table {
 
     /// When [`Table::expire`] has something to do next.
     pub fn next_due(&self) -> Option<Instant> {
-        let parked = self.due(self.parked_list.head);
-        let linger = self.due(self.linger_list.head);
-        match (parked, linger) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.parked_list, self.linger_list, self.writing_list]
+            .iter()
+            .filter_map(|l| self.due(l.head))
+            .min()
     }
 }
 
@@ -332,8 +410,8 @@ mod tests {
         assert_eq!((table.parked, table.next_due()), (2, Some(t0 + s(5))));
         // b wakes up and is handed to a worker; its queue entry goes stale.
         let tb = table.token(ib);
-        assert!(matches!(table.woken(tb), Woken::Request(_, i) if i == ib));
-        assert!(matches!(table.woken(tb), Woken::Nothing), "busy now");
+        assert!(matches!(table.woken(tb, false), Woken::Request(_, i) if i == ib));
+        assert!(matches!(table.woken(tb, false), Woken::Nothing), "busy now");
         assert!(table.expire(t0 + s(4)).is_empty());
         assert_eq!(table.expire(t0 + s(5)).len(), 1, "a timed out");
         assert!(
@@ -345,7 +423,7 @@ mod tests {
         let ta = table.token(ia);
         let again = table.allocate();
         assert_eq!(again, ia);
-        assert!(matches!(table.woken(ta), Woken::Nothing));
+        assert!(matches!(table.woken(ta, false), Woken::Nothing));
     }
 
     #[test]
@@ -363,7 +441,7 @@ mod tests {
             indexes.push(index);
         }
         // The middle one wakes and is parked again at 3 s: it now expires last, at 8 s.
-        let Woken::Request(c, i) = table.woken(table.token(indexes[1])) else {
+        let Woken::Request(c, i) = table.woken(table.token(indexes[1]), false) else {
             panic!("not parked");
         };
         table.park(i, c, t0 + s(3), s(5));
@@ -386,7 +464,7 @@ mod tests {
         let i = table.allocate();
         table.linger(i, c.into_stream(), t0);
         assert_eq!(table.lingering, 1);
-        assert!(matches!(table.woken(table.token(i)), Woken::Linger(j) if j == i));
+        assert!(matches!(table.woken(table.token(i), false), Woken::Linger(j) if j == i));
         // Data at 1.5 s moves the deadline to 3.5 s.
         assert!(
             table

@@ -135,11 +135,11 @@ impl<T> Pool<T> {
         s.idle.saturating_sub(s.tasks.len())
     }
 
-    /// Event listener: like [`Pool::idle_workers`], and if there is none, asks to be called
-    /// back (`on_idle`) when one becomes idle.
-    pub fn idle_workers_or_notify(&self) -> usize {
+    /// Event listener: like [`Pool::idle_workers`] minus `reserved` (work about to be queued),
+    /// and if none is left, asks to be called back (`on_idle`) when a worker becomes idle.
+    pub fn idle_workers_or_notify(&self, reserved: usize) -> usize {
         let mut s = self.lock();
-        let idle = s.idle.saturating_sub(s.tasks.len());
+        let idle = s.idle.saturating_sub(s.tasks.len() + reserved);
         if idle == 0 {
             s.listener_waits = true;
         }
@@ -250,19 +250,27 @@ mod tests {
         let pool: Pool<u32> = Pool::new(Some(Box::new(move || {
             counter.fetch_add(1, Ordering::SeqCst);
         })));
-        assert_eq!(pool.idle_workers_or_notify(), 0);
+        assert_eq!(pool.idle_workers_or_notify(0), 0);
         std::thread::scope(|s| {
             s.spawn(|| while pool.pop().is_some() {});
             while calls.load(Ordering::SeqCst) == 0 {
                 std::thread::yield_now();
             }
             assert_eq!(pool.idle_workers(), 1);
+            assert_eq!(pool.idle_workers_or_notify(0), 1, "no call asked for");
+            // The one idle worker is about to get a connection: none is left, so the
+            // listener asks to be told when the worker is back.
+            assert_eq!(pool.idle_workers_or_notify(1), 0);
             pool.push(7);
+            while calls.load(Ordering::SeqCst) == 1 {
+                std::thread::yield_now();
+            }
+            pool.push(8);
             pool.stop();
         });
         assert_eq!(
             calls.load(Ordering::SeqCst),
-            1,
+            2,
             "one call per request to be told"
         );
     }

@@ -82,8 +82,8 @@ pub struct ProcessRecord {
     pub not_accepting: AtomicU32,
     /// event: connections parked between keep-alive requests.
     pub keep_alive: AtomicU32,
-    /// event: responses whose writing was handed to the listener (0: mpmd writes each
-    /// response in its worker thread).
+    /// event: connections whose last response body the listener is finishing (write
+    /// completion: a file body the socket would not take without blocking).
     pub write_completion: AtomicU32,
     /// event: connections in lingering close, drained by the listener.
     pub lingering_close: AtomicU32,

@@ -79,6 +79,9 @@ pub struct ProcessSnapshot {
     pub quiescing: bool,
     /// Connections accepted by this process.
     pub connections: u64,
+    /// event: the process stopped accepting new connections for now (all workers busy, or
+    /// its connection cap reached); always false for prefork and worker.
+    pub not_accepting: bool,
     /// The event MPM's connection counters (0 for prefork and worker).
     pub async_conns: AsyncConns,
 }
@@ -205,6 +208,7 @@ pub fn process(slot: usize, p: &ProcessRecord) -> ProcessSnapshot {
         generation: p.generation.load(r),
         quiescing: p.quiescing.load(r) != 0,
         connections: p.connections.load(r),
+        not_accepting: p.not_accepting.load(r) != 0,
         async_conns: AsyncConns {
             open: p.open_connections.load(r),
             wait_io: p.wait_io.load(r),

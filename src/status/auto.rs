@@ -9,6 +9,7 @@
 use std::fmt::Write;
 
 use super::apr_format::{f, g};
+use super::processes;
 use super::tally::{Rates, Tally, cpu_load, cpu_seconds, uptime_words};
 use super::{Moment, ServerInfo};
 use crate::scoreboard::Snapshot;
@@ -78,24 +79,14 @@ pub fn render(snapshot: &Snapshot, info: &ServerInfo, moment: &Moment) -> String
 
 /// The event MPM's lines (Apache's `is_async` block): sums over live processes.
 fn async_block(out: &mut String, snapshot: &Snapshot) {
-    let (mut procs, mut stopping) = (0u32, 0u32);
-    let mut sum = crate::scoreboard::AsyncConns::default();
-    for p in snapshot.processes.iter().filter(|p| p.pid != 0) {
-        procs += 1;
-        stopping += u32::from(p.quiescing);
-        let a = &p.async_conns;
-        sum.open += a.open;
-        sum.wait_io += a.wait_io;
-        sum.write_completion += a.write_completion;
-        sum.keep_alive += a.keep_alive;
-        sum.lingering_close += a.lingering_close;
-    }
-    let _ = writeln!(out, "Processes: {procs}\nStopping: {stopping}");
-    let _ = writeln!(out, "ConnsTotal: {}", sum.open);
-    let _ = writeln!(out, "ConnsAsyncWaitIO: {}", sum.wait_io);
-    let _ = writeln!(out, "ConnsAsyncWriting: {}", sum.write_completion);
-    let _ = writeln!(out, "ConnsAsyncKeepAlive: {}", sum.keep_alive);
-    let _ = writeln!(out, "ConnsAsyncClosing: {}", sum.lingering_close);
+    let s = processes::sums(&processes::rows(snapshot));
+    let c = &s.conns;
+    let _ = writeln!(out, "Processes: {}\nStopping: {}", s.processes, s.stopping);
+    let _ = writeln!(out, "ConnsTotal: {}", c.open);
+    let _ = writeln!(out, "ConnsAsyncWaitIO: {}", c.wait_io);
+    let _ = writeln!(out, "ConnsAsyncWriting: {}", c.write_completion);
+    let _ = writeln!(out, "ConnsAsyncKeepAlive: {}", c.keep_alive);
+    let _ = writeln!(out, "ConnsAsyncClosing: {}", c.lingering_close);
 }
 
 #[cfg(test)]

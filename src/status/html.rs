@@ -1,6 +1,7 @@
 //! The HTML status page: Apache 2.4.63's sections and markup (versions, times, generations,
 //! uptime, load, totals, CPU, rates, worker counts, the scoreboard wrapped at 64 columns and
-//! its key, then the per-worker table or, with `?notable`, text blocks), plus one mpmd section:
+//! its key, then the per-worker table or, with `?notable`, text blocks; for the event MPM, the
+//! per-process table of `processes.rs` before the scoreboard), plus one mpmd section:
 //! the master's telemetry (spawn rate, children per generation, quiescing children).
 //!
 //! Only the product name differs from Apache's page ("mpmd Status"). Pure.
@@ -8,6 +9,7 @@
 use std::fmt::Write;
 
 use super::apr_format::{bytes, f, g, g_prec, kilobytes};
+use super::processes;
 use super::tally::{Rates, Tally, cpu_load, cpu_seconds, uptime_words};
 use super::text::{escape_html, escape_logitem};
 use super::{Moment, ServerInfo};
@@ -94,7 +96,11 @@ pub fn render(snapshot: &Snapshot, info: &ServerInfo, moment: &Moment, notable: 
         t.busy, t.graceful, t.idle
     );
     master(&mut out, snapshot);
-    out.push_str("</dl><pre>");
+    out.push_str("</dl>");
+    if gl.mpm == 2 {
+        processes::html_table(&mut out, snapshot);
+    }
+    out.push_str("<pre>");
     for (i, letter) in t.scoreboard.chars().enumerate() {
         out.push(letter);
         if i % LINE == LINE - 1 {
@@ -483,6 +489,30 @@ mod tests {
             "{page}"
         );
         assert!(page.contains("<code>extended_status = true</code>"));
+    }
+
+    #[test]
+    fn event_page_has_the_process_table_between_the_counts_and_the_scoreboard() {
+        let mut s = crate::status::processes::tests::event(&["_W", "_K"]);
+        s.processes[1].async_conns.keep_alive = 5;
+        let page = render(&s, &info(), &moment(s.global.restart_time_us), false);
+        check_html(&page).unwrap_or_else(|e| panic!("{e}\n{page}"));
+        let counts = page.find("idle workers</dt>").unwrap();
+        let table = page
+            .find("</dl>\n\n<table rules=\"all\"")
+            .expect("the table");
+        let sum = page
+            .find("<tr><td>Sum</td><td>2</td>")
+            .expect("the sum row");
+        let scoreboard = page
+            .find("</table>\n<pre>_W_K</pre>")
+            .expect("the scoreboard");
+        assert!(counts < table && table < sum && sum < scoreboard, "{page}");
+        assert!(page.contains("<td>yes</td><td>1</td><td>0</td><td>1</td><td>0</td><td>0</td><td>5</td><td>0</td></tr>"), "{page}");
+        // worker and prefork: no such table.
+        s.global.mpm = 1;
+        let page = render(&s, &info(), &moment(s.global.restart_time_us), false);
+        assert!(!page.contains("rules=\"all\"") && page.contains("</dl><pre>"));
     }
 
     #[test]

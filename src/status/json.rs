@@ -5,6 +5,7 @@
 
 use std::fmt::Write;
 
+use super::processes::{self, Threads};
 use super::tally::{Rates, Tally, cpu_load, cpu_seconds};
 use super::text::push_json_string;
 use super::{Moment, ServerInfo, state_name};
@@ -156,6 +157,19 @@ pub fn render(snapshot: &Snapshot, info: &ServerInfo, moment: &Moment) -> String
         .float("bytes_per_request", rates.bytes_per_request)
         .float("ms_per_request", rates.ms_per_request);
     totals.close();
+
+    let rows = processes::rows(snapshot);
+    let sums = processes::sums(&rows);
+    let mut conns = Object::open(root.key("async"));
+    conns
+        .num("processes", sums.processes)
+        .num("stopping", sums.stopping)
+        .num("conns_total", sums.conns.open)
+        .num("conns_async_wait_io", sums.conns.wait_io)
+        .num("conns_async_writing", sums.conns.write_completion)
+        .num("conns_async_keep_alive", sums.conns.keep_alive)
+        .num("conns_async_closing", sums.conns.lingering_close);
+    conns.close();
     root.str("scoreboard", &t.scoreboard);
 
     let list = root.key("processes");
@@ -164,7 +178,12 @@ pub fn render(snapshot: &Snapshot, info: &ServerInfo, moment: &Moment) -> String
         if i > 0 {
             list.push(',');
         }
-        process(list, p, gl.running_generation);
+        let threads = rows
+            .iter()
+            .find(|r| r.slot == p.slot)
+            .map(|r| r.threads)
+            .unwrap_or_default();
+        process(list, p, &threads, gl.running_generation);
     }
     list.push(']');
 
@@ -182,7 +201,7 @@ pub fn render(snapshot: &Snapshot, info: &ServerInfo, moment: &Moment) -> String
     out
 }
 
-fn process(out: &mut String, p: &ProcessSnapshot, running_generation: u64) {
+fn process(out: &mut String, p: &ProcessSnapshot, threads: &Threads, running_generation: u64) {
     let mut o = Object::open(out);
     o.num("slot", p.slot)
         .num("pid", p.pid)
@@ -192,7 +211,21 @@ fn process(out: &mut String, p: &ProcessSnapshot, running_generation: u64) {
             p.pid != 0 && p.generation != running_generation,
         )
         .bool("quiescing", p.quiescing)
-        .num("connections", p.connections);
+        .num("connections", p.connections)
+        .bool("accepting", p.pid != 0 && !p.not_accepting);
+    let mut t = Object::open(o.key("threads"));
+    t.num("busy", threads.busy)
+        .num("graceful", threads.graceful)
+        .num("idle", threads.idle);
+    t.close();
+    let a = &p.async_conns;
+    let mut c = Object::open(o.key("async"));
+    c.num("open", a.open)
+        .num("wait_io", a.wait_io)
+        .num("writing", a.write_completion)
+        .num("keep_alive", a.keep_alive)
+        .num("closing", a.lingering_close);
+    c.close();
     o.close();
 }
 
@@ -257,6 +290,7 @@ mod tests {
                 "generations",
                 "master",
                 "totals",
+                "async",
                 "scoreboard",
                 "processes",
                 "workers"
@@ -277,5 +311,38 @@ mod tests {
         assert!(text.contains("\"ms_per_request\":0"), "{text}");
         assert!(text.contains("\"cpu_load\":null"), "{text}");
         assert!(check_json("{\"a\":[1,}").is_err());
+    }
+
+    #[test]
+    fn event_counters_per_server_and_per_process() {
+        let mut s = crate::status::processes::tests::event(&["_W_K", "----", "G__W"]);
+        let c = &mut s.processes[0].async_conns;
+        (c.open, c.write_completion, c.keep_alive, c.lingering_close) = (9, 1, 6, 1);
+        s.processes[2].async_conns.keep_alive = 2;
+        s.processes[2].async_conns.open = 4;
+        s.processes[2].not_accepting = true;
+        s.processes[2].quiescing = true;
+        let info = ServerInfo {
+            server_name: "h".into(),
+            local_ip: "::1".into(),
+            version: "v".into(),
+            built: "b".into(),
+        };
+        let moment = Moment {
+            now_us: s.global.restart_time_us,
+            current_time: "c".into(),
+            restart_time: "r".into(),
+            load: [0.0; 3],
+        };
+        let text = render(&s, &info, &moment);
+        check_json(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        for piece in [
+            "\"async\":{\"processes\":2,\"stopping\":1,\"conns_total\":13,\"conns_async_wait_io\":0,\"conns_async_writing\":1,\"conns_async_keep_alive\":8,\"conns_async_closing\":1}",
+            "\"slot\":0,\"pid\":2000,\"generation\":1,\"old_generation\":false,\"quiescing\":false,\"connections\":0,\"accepting\":true,\"threads\":{\"busy\":2,\"graceful\":0,\"idle\":2},\"async\":{\"open\":9,\"wait_io\":0,\"writing\":1,\"keep_alive\":6,\"closing\":1}",
+            "\"slot\":1,\"pid\":0,\"generation\":1,\"old_generation\":false,\"quiescing\":false,\"connections\":0,\"accepting\":false,",
+            "\"quiescing\":true,\"connections\":0,\"accepting\":false,\"threads\":{\"busy\":0,\"graceful\":0,\"idle\":0},\"async\":{\"open\":4,\"wait_io\":0,\"writing\":0,\"keep_alive\":2,",
+        ] {
+            assert!(text.contains(piece), "{piece} not in {text}");
+        }
     }
 }

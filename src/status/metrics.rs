@@ -7,10 +7,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::processes as status_processes;
 use super::tally::{Tally, cpu_seconds};
 use super::text::escape_label;
 use super::{ALL_STATES, Moment, ServerInfo, state_name};
-use crate::scoreboard::{Snapshot, WorkerSnapshot, WorkerStatus};
+use crate::scoreboard::{AsyncConns, Snapshot, WorkerSnapshot, WorkerStatus};
 
 /// Writes metric families: each [`Exposition::family`] call starts one (HELP, TYPE), then
 /// [`Exposition::sample`]s follow.
@@ -133,6 +134,12 @@ pub fn render(snapshot: &Snapshot, info: &ServerInfo, moment: &Moment) -> String
     }
     master(&mut e, snapshot);
     processes(&mut e, snapshot);
+    if gl.mpm != 0 {
+        process_threads(&mut e, snapshot);
+    }
+    if gl.mpm == 2 {
+        async_connections(&mut e, snapshot);
+    }
     workers(&mut e, snapshot, moment.now_us);
     e.out
 }
@@ -262,6 +269,90 @@ fn processes(e: &mut Exposition, snapshot: &Snapshot) {
             "mpmd_process_generation",
             &[("slot", &slot), ("pid", &pid)],
             p.generation,
+        );
+    }
+}
+
+/// worker and event: each live process's threads by state (the event table's columns).
+fn process_threads(e: &mut Exposition, snapshot: &Snapshot) {
+    e.family(
+        "mpmd_process_threads",
+        "gauge",
+        "Threads of a live child by state (not counted while the child is stopping).",
+    );
+    for r in status_processes::rows(snapshot) {
+        let (slot, pid) = (r.slot.to_string(), r.pid.to_string());
+        for (state, n) in [
+            ("busy", r.threads.busy),
+            ("graceful", r.threads.graceful),
+            ("idle", r.threads.idle),
+        ] {
+            let labels = [
+                ("slot", slot.as_str()),
+                ("pid", pid.as_str()),
+                ("state", state),
+            ];
+            e.sample("mpmd_process_threads", &labels, n);
+        }
+    }
+}
+
+/// event: the connection counters of `?auto`'s async block (the states are
+/// prometheus-apache-exporter's `apache_connections` labels), and the same per process with
+/// whether it accepts.
+fn async_connections(e: &mut Exposition, snapshot: &Snapshot) {
+    let rows = status_processes::rows(snapshot);
+    let sums = status_processes::sums(&rows);
+    let states = |c: &AsyncConns| {
+        [
+            ("total", c.open),
+            ("wait_io", u64::from(c.wait_io)),
+            ("writing", u64::from(c.write_completion)),
+            ("keepalive", u64::from(c.keep_alive)),
+            ("closing", u64::from(c.lingering_close)),
+        ]
+    };
+    e.family(
+        "mpmd_connections",
+        "gauge",
+        "event: open connections (total) and those the listener holds, by state (ConnsTotal, ConnsAsync*).",
+    );
+    for (state, n) in states(&sums.conns) {
+        e.sample("mpmd_connections", &[("state", state)], n);
+    }
+    e.single(
+        "mpmd_processes_stopping",
+        "gauge",
+        "event: live children that stopped accepting to exit (Stopping).",
+        sums.stopping,
+    );
+    e.family(
+        "mpmd_process_connections",
+        "gauge",
+        "event: a child's open connections (total) and those its listener holds, by state.",
+    );
+    for r in &rows {
+        let (slot, pid) = (r.slot.to_string(), r.pid.to_string());
+        for (state, n) in states(&r.conns) {
+            let labels = [
+                ("slot", slot.as_str()),
+                ("pid", pid.as_str()),
+                ("state", state),
+            ];
+            e.sample("mpmd_process_connections", &labels, n);
+        }
+    }
+    e.family(
+        "mpmd_process_accepting",
+        "gauge",
+        "event: 1 while the child takes new connections, 0 while it refuses (all workers busy or its connection cap reached).",
+    );
+    for r in &rows {
+        let (slot, pid) = (r.slot.to_string(), r.pid.to_string());
+        e.sample(
+            "mpmd_process_accepting",
+            &[("slot", &slot), ("pid", &pid)],
+            u8::from(r.accepting),
         );
     }
 }
@@ -432,6 +523,55 @@ mod tests {
         }
         // Slots that are dead and never served are not series.
         assert!(!text.contains("slot=\"5\""));
+    }
+
+    #[test]
+    fn event_connections_per_server_and_per_process() {
+        let mut s = crate::status::processes::tests::event(&["_W__", "GG_K", "----"]);
+        let c = &mut s.processes[0].async_conns;
+        (c.open, c.write_completion, c.keep_alive, c.lingering_close) = (12, 1, 8, 2);
+        s.processes[1].async_conns.keep_alive = 3;
+        s.processes[1].async_conns.open = 3;
+        s.processes[1].not_accepting = true;
+        let info = ServerInfo {
+            server_name: "localhost".into(),
+            local_ip: "127.0.0.1".into(),
+            version: "mpmd/0.1.0 (Unix)".into(),
+            built: "b".into(),
+        };
+        let moment = Moment {
+            now_us: s.global.restart_time_us + 1_000_000,
+            current_time: String::new(),
+            restart_time: String::new(),
+            load: [0.0; 3],
+        };
+        let text = render(&s, &info, &moment);
+        check_exposition(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        for line in [
+            "mpmd_connections{state=\"total\"} 15",
+            "mpmd_connections{state=\"writing\"} 1",
+            "mpmd_connections{state=\"keepalive\"} 11",
+            "mpmd_connections{state=\"closing\"} 2",
+            "mpmd_connections{state=\"wait_io\"} 0",
+            "mpmd_processes_stopping 0",
+            "mpmd_process_connections{slot=\"0\",pid=\"2000\",state=\"keepalive\"} 8",
+            "mpmd_process_connections{slot=\"1\",pid=\"2001\",state=\"total\"} 3",
+            "mpmd_process_accepting{slot=\"0\",pid=\"2000\"} 1",
+            "mpmd_process_accepting{slot=\"1\",pid=\"2001\"} 0",
+            "mpmd_process_threads{slot=\"0\",pid=\"2000\",state=\"idle\"} 3",
+            "mpmd_process_threads{slot=\"1\",pid=\"2001\",state=\"graceful\"} 2",
+            "mpmd_process_threads{slot=\"1\",pid=\"2001\",state=\"busy\"} 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line:?} not in:\n{text}");
+        }
+        assert!(!text.contains("slot=\"2\""), "an empty slot is no series");
+        // worker: threads per process, no connection counters; prefork: neither.
+        s.global.mpm = 1;
+        let text = render(&s, &info, &moment);
+        assert!(text.contains("mpmd_process_threads{") && !text.contains("mpmd_connections"));
+        s.global.mpm = 0;
+        let text = render(&s, &info, &moment);
+        assert!(!text.contains("mpmd_process_threads") && !text.contains("accepting"));
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod checks;
 pub mod html;
 pub mod json;
 pub mod metrics;
+pub mod processes;
 pub mod tally;
 pub mod text;
 

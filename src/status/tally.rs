@@ -220,6 +220,7 @@ pub(crate) mod tests {
                 generation: if c == 'G' { 0 } else { 1 },
                 quiescing: false,
                 connections: 0,
+                not_accepting: false,
                 async_conns: Default::default(),
             });
             let mut w = WorkerSnapshot::empty(slot, 0);

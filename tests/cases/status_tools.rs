@@ -13,9 +13,9 @@ use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::cases::status::status_server;
-use crate::common::http::{exchange, request_bytes};
-use crate::common::{POLL, START_DEADLINE, wait_until};
+use crate::cases::status::{STATUS_LOCATION, status_server};
+use crate::common::http::{Connection, exchange, request_bytes};
+use crate::common::{POLL, START_DEADLINE, ServerGuard, TestConfig, wait_until};
 
 const EXPORTER: &str = "prometheus-apache-exporter";
 const PROMTOOL: &str = "promtool";
@@ -90,10 +90,45 @@ fn sample(metrics: &str, series: &str) -> Option<f64> {
         .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 
+/// The status location on a server running `module` (small threaded children for worker and
+/// event, the default prefork pool otherwise).
+fn status_server_for(module: &str) -> ServerGuard {
+    if module == "prefork" {
+        return status_server("");
+    }
+    ServerGuard::start(
+        &TestConfig::default()
+            .mpm(&format!(
+                "module = \"{module}\"\nstart_servers = 2\nthreads_per_child = 4\n\
+                 min_spare_threads = 1\nmax_spare_threads = 16\nserver_limit = 4\n\
+                 max_request_workers = 16\n"
+            ))
+            .sections(STATUS_LOCATION),
+    )
+}
+
 #[test]
-fn prometheus_apache_exporter_scrapes_without_failures() {
+fn prometheus_apache_exporter_scrapes_prefork_without_failures() {
+    exporter_scrapes_without_failures("prefork");
+}
+
+#[test]
+fn prometheus_apache_exporter_scrapes_worker_without_failures() {
+    exporter_scrapes_without_failures("worker");
+}
+
+#[test]
+fn prometheus_apache_exporter_scrapes_event_without_failures() {
+    exporter_scrapes_without_failures("event");
+}
+
+/// The exporter scrapes `?auto` of a server running `module`: up, the counters it reads, the
+/// MPM in `apache_info`, accesses counted, no scrape failure, no error in its log. With the
+/// event MPM, also the connection gauges it reads from the async block (one connection held
+/// idle shows as kept alive).
+fn exporter_scrapes_without_failures(module: &str) {
     let exporter = require_tool(EXPORTER, "prometheus-apache-exporter", None).unwrap();
-    let server = status_server("");
+    let server = status_server_for(module);
     let port = free_port();
     let log = server.dir().join("exporter.log");
     let mut running = Running(
@@ -133,7 +168,7 @@ fn prometheus_apache_exporter_scrapes_without_failures() {
         );
     }
     let version = env!("CARGO_PKG_VERSION");
-    let info = format!("apache_info{{mpm=\"prefork\",version=\"mpmd/{version} (Unix)\"}}");
+    let info = format!("apache_info{{mpm=\"{module}\",version=\"mpmd/{version} (Unix)\"}}");
     assert_eq!(sample(&first, &info), Some(1.0), "{first}");
     assert!(sample(&first, "apache_version").is_some(), "{first}");
 
@@ -149,7 +184,17 @@ fn prometheus_apache_exporter_scrapes_without_failures() {
         later >= accesses + 5.0
     });
     assert!(later >= accesses + 5.0, "accesses {accesses} -> {later}");
-    for text in [&first, &second] {
+    let mut texts = vec![first, second];
+    if module == "event" {
+        texts.push(event_connection_gauges(&server, port));
+    } else {
+        assert!(
+            !texts[1].contains("apache_connections{"),
+            "{module} has no async block:\n{}",
+            texts[1]
+        );
+    }
+    for text in &texts {
         assert!(
             sample(text, "apache_exporter_scrape_failures_total").unwrap_or(0.0) == 0.0,
             "scrape failures:\n{text}"
@@ -162,12 +207,61 @@ fn prometheus_apache_exporter_scrapes_without_failures() {
     assert!(!log_text.contains("Error scraping"), "{log_text}");
 }
 
+/// Event only: one connection served and then held idle is parked; the exporter's gauges from
+/// the async block show it (`keepalive` and `total` at least 1, two processes, none stopping).
+/// Returns the scrape that showed it.
+fn event_connection_gauges(server: &ServerGuard, port: u16) -> String {
+    let mut idle = Connection::open(server.port()).expect("connect");
+    assert_eq!(
+        idle.request("GET", "/index.html").expect("response").status,
+        200
+    );
+    let mut text = String::new();
+    let seen = wait_until(START_DEADLINE, || {
+        text = get_body(port, "/metrics").expect("scrape");
+        sample(&text, "apache_connections{state=\"keepalive\"}").unwrap_or(0.0) >= 1.0
+    });
+    assert!(
+        seen,
+        "the idle connection never showed as keepalive:\n{text}"
+    );
+    assert!(sample(&text, "apache_connections{state=\"total\"}").unwrap_or(0.0) >= 1.0);
+    assert_eq!(
+        sample(&text, "apache_connections{state=\"writing\"}"),
+        Some(0.0),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "apache_connections{state=\"closing\"}").is_some(),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "apache_processes{state=\"all\"}"),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "apache_processes{state=\"stopping\"}"),
+        Some(0.0),
+        "{text}"
+    );
+    drop(idle);
+    text
+}
+
 #[test]
 fn promtool_accepts_the_metrics() {
+    for module in ["prefork", "worker", "event"] {
+        promtool_accepts_the_metrics_of(module);
+    }
+}
+
+/// `promtool check metrics` finds nothing to say about `?metrics` of a server running `module`.
+fn promtool_accepts_the_metrics_of(module: &str) {
     let Some(promtool) = require_tool(PROMTOOL, "prometheus", Some("MPMD_NO_PROMTOOL")) else {
         return;
     };
-    let server = status_server("");
+    let server = status_server_for(module);
     assert_eq!(server.get("/index.html").status, 200);
     let metrics = get_body(server.port(), "/server-status?metrics").expect("metrics");
     let out_path = server.dir().join("promtool.out");
@@ -192,18 +286,15 @@ fn promtool_accepts_the_metrics() {
         + &std::fs::read_to_string(server.dir().join("promtool.err")).unwrap_or_default();
     assert!(
         status.success(),
-        "promtool check metrics: {said}\n{metrics}"
+        "{module}: promtool check metrics: {said}\n{metrics}"
     );
-    assert!(said.trim().is_empty(), "promtool lint: {said}");
+    assert!(said.trim().is_empty(), "{module}: promtool lint: {said}");
 }
 
-#[test]
-fn chromium_renders_the_scoreboard() {
-    let Some(chromium) = require_tool(CHROMIUM, "chromium", Some("MPMD_NO_CHROMIUM")) else {
-        return;
-    };
-    let server = status_server("");
-    assert_eq!(server.get("/index.html").status, 200);
+/// The DOM headless Chromium builds from `/server-status` of `server` (`None`: no Chromium
+/// on this machine, as test.sh said).
+fn chromium_dom(server: &ServerGuard) -> Option<String> {
+    let chromium = require_tool(CHROMIUM, "chromium", Some("MPMD_NO_CHROMIUM"))?;
     let profile = server.dir().join("chromium-profile");
     std::fs::create_dir_all(&profile).unwrap();
     let dom_path = server.dir().join("dom.html");
@@ -230,12 +321,51 @@ fn chromium_renders_the_scoreboard() {
             .expect("start chromium"),
     );
     let status = running.wait(TOOL_DEADLINE);
-    let dom = std::fs::read_to_string(&dom_path).unwrap_or_default();
     assert!(
         status.success(),
         "chromium failed: {}",
         read(&server.dir().join("chromium.err"))
     );
+    Some(std::fs::read_to_string(&dom_path).unwrap_or_default())
+}
+
+#[test]
+fn chromium_renders_the_event_process_table() {
+    let server = status_server_for("event");
+    server.wait_children(2);
+    let Some(dom) = chromium_dom(&server) else {
+        return;
+    };
+    for piece in [
+        "<table rules=\"all\" cellpadding=\"1%\">",
+        "<th colspan=\"4\">Async connections</th>",
+        "<th>accepting</th>",
+        "<th>keep-alive</th>",
+        "<td>Sum</td><td>2</td><td>0</td>",
+        "<td>&nbsp;</td>",
+        "Scoreboard Key:",
+    ] {
+        assert!(
+            dom.contains(piece),
+            "{piece:?} not in the rendered DOM:\n{dom}"
+        );
+    }
+    // Two processes of four threads shown (slots beyond max_request_workers are omitted).
+    let pre = dom
+        .split("<pre>")
+        .nth(1)
+        .and_then(|p| p.split("</pre>").next())
+        .unwrap();
+    assert_eq!(pre.trim().len(), 16, "{pre}");
+}
+
+#[test]
+fn chromium_renders_the_scoreboard() {
+    let server = status_server("");
+    assert_eq!(server.get("/index.html").status, 200);
+    let Some(dom) = chromium_dom(&server) else {
+        return;
+    };
     for piece in [
         "<title>mpmd Status</title>",
         "<h1>mpmd Server Status for 127.0.0.1 (via 127.0.0.1)</h1>",

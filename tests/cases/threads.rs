@@ -46,12 +46,15 @@ fn each_child_runs_threads_per_child_workers_a_listener_and_its_main_thread() {
              max_spare_threads = 10\nserver_limit = 4\nmax_request_workers = 12\n",
         ));
         let children = wait_threads(&server, 2, 3 + 2);
-        let names = procs::thread_names(children[0]);
-        assert_eq!(
-            names,
-            ["listener", "mpmd", "worker-0", "worker-1", "worker-2"],
-            "{module}"
-        );
+        // A thread names itself once it runs: on a loaded machine /proc may show it a moment
+        // earlier under its parent's name.
+        let want = ["listener", "mpmd", "worker-0", "worker-1", "worker-2"];
+        let mut names = Vec::new();
+        let named = wait_until(START_DEADLINE, || {
+            names = procs::thread_names(children[0]);
+            names == want
+        });
+        assert!(named, "{module}: {names:?}");
         for _ in 0..5 {
             let response = server.get("/index.html");
             assert_eq!(response.status, 200, "{module}");
@@ -341,8 +344,17 @@ fn graceful_stop_answers_the_next_request_on_an_idle_connection_then_exits() {
         );
         server.signal(nix::sys::signal::Signal::SIGWINCH);
         server.wait_log_count("shutting down gracefully", 1);
-        // The idle connection is not cut: its next request is served, and closes it.
-        let response = conn.request("GET", "/index.html").expect("after WINCH");
+        // The idle connection is not cut: its next request is served, and closes it. (The
+        // master logs once it has told the children; a child's main thread may learn it a
+        // moment later on a loaded machine, so one request may still be answered keep-alive
+        // before the closing one.)
+        let mut response = conn.request("GET", "/index.html").expect("after WINCH");
+        if !response.closes() {
+            assert_eq!(response.status, 200, "{module}");
+            response = conn
+                .request("GET", "/index.html")
+                .expect("after WINCH, again");
+        }
         assert_eq!(response.status, 200, "{module}");
         assert!(response.closes(), "{module}: the last response must close");
         let status = server.wait_foreground_exit(START_DEADLINE);
