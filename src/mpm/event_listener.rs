@@ -204,23 +204,28 @@ impl<'a, 'c> Listener<'a, 'c> {
                 return Some(conn.into_stream());
             }
         }
+        // Back to the workers' poller, out of this one. Readiness is reported again on
+        // re-registration: a request (or FIN) that came while the body was going out is not
+        // missed.
+        let _ = shared.registry.deregister(&mut SourceFd(&fd));
         if close_after {
             let stream = conn.into_stream();
             if stream.shutdown(std::net::Shutdown::Write).is_err() {
                 table.free(index);
                 return Some(stream);
             }
-            table.linger(index, stream, now);
+            if shared.watch_ready(table, index, &stream, token) {
+                table.linger(index, stream, now);
+            }
         } else {
             if conn.stream().set_nonblocking(false).is_err() {
                 table.free(index);
                 return Some(conn.into_stream());
             }
-            table.park(index, conn, now, shared.keep_alive_timeout);
+            if shared.watch_ready(table, index, conn.stream(), token) {
+                table.park(index, conn, now, shared.keep_alive_timeout);
+            }
         }
-        // Readiness is reported again on re-registration: a request (or FIN) that came while
-        // the body was going out is not missed.
-        shared.watch(table, index, fd, token, Interest::READABLE, false);
         None
     }
 

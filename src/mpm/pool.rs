@@ -42,6 +42,9 @@ pub struct Pool<T> {
     /// Called (outside the lock) when a worker becomes idle while the listener waits for one:
     /// the event MPM wakes its poller with it.
     on_idle: Option<Box<dyn Fn() + Send + Sync>>,
+    /// Called (under the lock) when work is queued, and on a nudge or a stop, instead of
+    /// waking the condvar: the event MPM's workers wait in a poller, not here.
+    on_work: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
 impl<T> Pool<T> {
@@ -57,7 +60,67 @@ impl<T> Pool<T> {
             work: Condvar::new(),
             idler: Condvar::new(),
             on_idle,
+            on_work: None,
         }
+    }
+
+    /// A pool whose workers wait elsewhere (the event MPM's poller): `on_work` tells them
+    /// there is work or news ([`Pool::enter_idle`], [`Pool::take`]).
+    pub fn signalled(
+        on_idle: Box<dyn Fn() + Send + Sync>,
+        on_work: Box<dyn Fn() + Send + Sync>,
+    ) -> Pool<T> {
+        let mut pool = Pool::new(Some(on_idle));
+        pool.on_work = Some(on_work);
+        pool
+    }
+
+    fn wake_workers(&self, count: usize) {
+        match &self.on_work {
+            Some(on_work) => on_work(),
+            None => (0..count).for_each(|_| self.work.notify_one()),
+        }
+    }
+
+    /// Worker of a signalled pool: it starts waiting (in its poller); counts as idle until
+    /// [`Pool::take`] gives it something or [`Pool::leave_idle`]. Returns the nudge epoch to
+    /// hand back to `take`.
+    pub fn enter_idle(&self) -> u64 {
+        let mut s = self.lock();
+        s.idle += 1;
+        if std::mem::take(&mut s.listener_waits) {
+            self.idler.notify_one();
+            if let Some(on_idle) = &self.on_idle {
+                drop(s);
+                on_idle();
+                return self.lock().epoch;
+            }
+        }
+        s.epoch
+    }
+
+    /// Worker of a signalled pool, told that there is work or news: the next piece of work,
+    /// the stop, or a nudge since `epoch` (each ends its idleness); `None` when there is
+    /// nothing (it stays idle, and `drain` is called under the lock to clear the signal).
+    pub fn take(&self, epoch: u64, drain: impl FnOnce()) -> Option<Popped<T>> {
+        let mut s = self.lock();
+        let popped = if let Some(task) = s.tasks.pop_front() {
+            Popped::Task(task)
+        } else if s.stopping {
+            Popped::Stop
+        } else if s.epoch != epoch {
+            Popped::Nudged
+        } else {
+            drain();
+            return None;
+        };
+        s.idle -= 1;
+        Some(popped)
+    }
+
+    /// Worker of a signalled pool: it found work elsewhere and is not idle any more.
+    pub fn leave_idle(&self) {
+        self.lock().idle -= 1;
     }
 
     fn lock(&self) -> MutexGuard<'_, State<T>> {
@@ -110,8 +173,8 @@ impl<T> Pool<T> {
     pub fn push(&self, task: T) {
         let mut s = self.lock();
         s.tasks.push_back(task);
-        if s.idle > 0 {
-            self.work.notify_one();
+        if s.idle > 0 || self.on_work.is_some() {
+            self.wake_workers(1);
         }
     }
 
@@ -124,9 +187,7 @@ impl<T> Pool<T> {
         let mut s = self.lock();
         let wake = tasks.len().min(s.idle);
         s.tasks.extend(tasks);
-        for _ in 0..wake {
-            self.work.notify_one();
-        }
+        self.wake_workers(wake);
     }
 
     /// Idle workers not already spoken for by queued work.
@@ -166,6 +227,9 @@ impl<T> Pool<T> {
         let mut s = self.lock();
         s.epoch += 1;
         self.work.notify_all();
+        if let Some(on_work) = &self.on_work {
+            on_work();
+        }
     }
 
     /// Graceful stop: queued work is still done, then every worker leaves.
@@ -174,6 +238,9 @@ impl<T> Pool<T> {
         s.stopping = true;
         self.work.notify_all();
         self.idler.notify_all();
+        if let Some(on_work) = &self.on_work {
+            on_work();
+        }
     }
 }
 
