@@ -1,8 +1,11 @@
 //! The event MPM's listener thread: accepts while the process may take connections (Apache's
-//! `connections_above_limit`, published as `not_accepting`), hands readable parked
-//! connections to the workers, drains lingering closes, finishes pending response bodies
+//! `connections_above_limit`, published as `not_accepting`), finishes pending response bodies
 //! (write completion), expires what waited too long, and publishes the process's counters.
-//! It never serves a request itself.
+//! It never serves a request itself. Its poller holds the listening sockets, its waker and the
+//! connections whose body it writes; parked and lingering connections wait in the workers'
+//! poller instead (`event_poller.rs`), so their events reach an idle worker directly (the
+//! parked and lingering cases of [`Listener::handle`] only serve a connection that was in
+//! this poller).
 
 use std::io;
 use std::net::TcpStream;

@@ -81,3 +81,40 @@ impl WorkerPoller {
         let _ = self.wake.read();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::net::{TcpListener, TcpStream};
+
+    const NOW: Duration = Duration::ZERO;
+
+    #[test]
+    fn a_readable_connection_and_the_signal_are_reported_then_cleared() {
+        let poller = WorkerPoller::new().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let token = Token(7 << 32 | 3);
+        poller.watch(&server, token).unwrap();
+        assert_eq!(poller.wait(NOW), Ready::Timeout, "nothing sent yet");
+        client.write_all(b"GET").unwrap();
+        let deadline = Duration::from_secs(10);
+        assert_eq!(poller.wait(deadline), Ready::Conn(token));
+        assert_eq!(
+            poller.wait(NOW),
+            Ready::Timeout,
+            "edge-triggered: reported once"
+        );
+        // Watching it again (as after a pending write) reports the unread data anew.
+        poller.watch(&server, token).unwrap();
+        assert_eq!(poller.wait(NOW), Ready::Conn(token));
+        // The signal stays until drained, for every waiter.
+        poller.signal();
+        assert_eq!(poller.wait(NOW), Ready::Pool);
+        assert_eq!(poller.wait(NOW), Ready::Pool, "level-triggered");
+        poller.drain();
+        assert_eq!(poller.wait(NOW), Ready::Timeout);
+    }
+}

@@ -6,7 +6,9 @@
 //! it: it stays in the kernel's backlog instead. The event MPM also queues connections that
 //! woke up in its poller; those may wait here for a worker (they belong to this process).
 //!
-//! Nothing here does I/O; the wake-up of a listener that waits in a poller is a callback.
+//! Nothing here does I/O; the wake-up of a listener that waits in a poller is a callback, and
+//! so is the event MPM's "there is work" ([`Pool::signalled`]): its workers wait in a poller
+//! of connections, not on this pool's condvar.
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -308,6 +310,42 @@ mod tests {
             pool.stop();
             assert_eq!(worker.join().unwrap(), [1, 2, 3]);
         });
+    }
+
+    #[test]
+    fn a_signalled_pool_signals_work_and_counts_workers_idle_until_they_take_some() {
+        let signals = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&signals);
+        let pool: Pool<u32> = Pool::signalled(
+            Box::new(|| {}),
+            Box::new(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }),
+        );
+        let epoch = pool.enter_idle();
+        assert_eq!(pool.idle_workers(), 1);
+        let mut drained = 0;
+        assert!(pool.take(epoch, || drained += 1).is_none(), "nothing yet");
+        assert_eq!((drained, pool.idle_workers()), (1, 1), "still idle");
+        pool.push(5);
+        assert_eq!(signals.load(Ordering::SeqCst), 1);
+        assert!(matches!(
+            pool.take(epoch, || drained += 1),
+            Some(Popped::Task(5))
+        ));
+        assert_eq!((drained, pool.idle_workers()), (1, 0), "busy now");
+        // A nudge ends an idle wait once; a worker that found work elsewhere leaves too.
+        let epoch = pool.enter_idle();
+        pool.nudge();
+        assert!(matches!(pool.take(epoch, || {}), Some(Popped::Nudged)));
+        let epoch = pool.enter_idle();
+        assert!(pool.take(epoch, || {}).is_none());
+        pool.leave_idle();
+        assert_eq!(pool.idle_workers(), 0);
+        pool.stop();
+        let epoch = pool.enter_idle();
+        assert!(matches!(pool.take(epoch, || {}), Some(Popped::Stop)));
+        assert_eq!(signals.load(Ordering::SeqCst), 3, "push, nudge, stop");
     }
 
     #[test]
