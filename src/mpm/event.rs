@@ -180,10 +180,10 @@ impl Shared {
         }
     }
 
-    /// Watches `fd` in the workers' poller (again: readiness is reported anew), under the
-    /// table lock (an event for it can only be handled once it is in the table); on failure
-    /// the connection is closed.
-    /// Returns false (the entry freed, the caller drops the socket) if it failed.
+    /// Watches the socket of entry `index` in the workers' poller (again: readiness is
+    /// reported anew), under the table lock: an event for it can only be handled once the
+    /// caller has put it in the table. Returns false if that failed: the entry is freed and
+    /// the caller drops the socket.
     fn watch_ready(&self, table: &mut Table, index: u32, stream: &TcpStream, token: Token) -> bool {
         match self.poller.watch(stream, token) {
             Ok(()) => true,

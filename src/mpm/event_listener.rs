@@ -111,9 +111,9 @@ impl<'a, 'c> Listener<'a, 'c> {
     }
 
     /// One pass over what the poller reported and what timed out, under one lock of the table
-    /// (two when bodies are pending: they are written outside it): readable parked
-    /// connections go to the workers (in one batch), lingering ones are drained, pending
-    /// bodies continued, expired ones closed.
+    /// (two when bodies are pending: they are written outside it): pending bodies are
+    /// continued, expired connections closed. (Parked and lingering connections wait in the
+    /// workers' poller; should one report here, it goes to the workers or is drained.)
     fn handle(&mut self, events: &Events) -> Pass {
         let mut resumed = Vec::new();
         let mut closed = Vec::new();
@@ -179,7 +179,7 @@ impl<'a, 'c> Listener<'a, 'c> {
 
     /// Where a connection goes after the listener wrote some of its pending body: back to
     /// wait for writability, or (all sent) to wait for its next request or to its lingering
-    /// close, each watched for readability only again. Returns the socket to close on failure.
+    /// close, in the workers' poller (out of this one). Returns the socket to close on failure.
     fn after_write(
         &self,
         table: &mut Table,
