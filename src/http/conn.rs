@@ -238,7 +238,18 @@ impl<'a, 's> Conn<'a, 's> {
                 }
             }
             inbuf.make_room(max);
-            match self.io.read(inbuf.spare(), timeout) {
+            // A resumed burst never waits for the client: its wake-up may be stale (the data
+            // that caused it was served by the previous burst), and the poller waits better.
+            let read = if self.park && idle && self.io.bytes_in == 0 {
+                match self.io.read_now(inbuf.spare()) {
+                    Ok(None) => return Err(HeadEnd::Park),
+                    Ok(Some(read)) => Ok(read),
+                    Err(e) => Err(e),
+                }
+            } else {
+                self.io.read(inbuf.spare(), timeout)
+            };
+            match read {
                 Ok(ReadResult::Data(n)) => {
                     if !started && self.requests > 0 {
                         obs.phase(Phase::Reading);
