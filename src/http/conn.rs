@@ -238,14 +238,9 @@ impl<'a, 's> Conn<'a, 's> {
                 }
             }
             inbuf.make_room(max);
-            // A resumed burst never waits for the client: its wake-up may be stale (the data
-            // that caused it was served by the previous burst), and the poller waits better.
+            // A resumed burst never waits (its wake-up may be stale): `WouldBlock` parks it.
             let read = if self.park && idle && self.io.bytes_in == 0 {
-                match self.io.read_now(inbuf.spare()) {
-                    Ok(None) => return Err(HeadEnd::Park),
-                    Ok(Some(read)) => Ok(read),
-                    Err(e) => Err(e),
-                }
+                self.io.read_now(inbuf.spare())
             } else {
                 self.io.read(inbuf.spare(), timeout)
             };
@@ -265,6 +260,7 @@ impl<'a, 's> Conn<'a, 's> {
                 }
                 Ok(ReadResult::TimedOut) if flush_wake => access::flush_buffered(),
                 Ok(ReadResult::TimedOut) => return Err(HeadEnd::Idle),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Err(HeadEnd::Park),
                 Err(e) => return Err(HeadEnd::Io(e)),
             }
         }

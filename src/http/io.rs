@@ -250,19 +250,18 @@ impl<'s> ConnIo<'s> {
         }
     }
 
-    /// Reads what is there without waiting: `None` when nothing is (the event MPM's resumed
-    /// burst, whose wake-up may be stale: its data was served by the previous burst).
-    pub fn read_now(&mut self, buf: &mut [u8]) -> io::Result<Option<ReadResult>> {
+    /// Reads what is there without waiting: `WouldBlock` when nothing is (the event MPM's
+    /// resumed burst, whose wake-up may be stale: its data was served by the previous burst).
+    pub fn read_now(&mut self, buf: &mut [u8]) -> io::Result<ReadResult> {
         let fd = self.stream.as_raw_fd();
         loop {
             match nix::sys::socket::recv(fd, buf, MsgFlags::MSG_DONTWAIT) {
-                Ok(0) => return Ok(Some(ReadResult::Eof)),
+                Ok(0) => return Ok(ReadResult::Eof),
                 Ok(n) => {
                     self.bytes_in += n as u64;
-                    return Ok(Some(ReadResult::Data(n)));
+                    return Ok(ReadResult::Data(n));
                 }
                 Err(Errno::EINTR) => {}
-                Err(Errno::EAGAIN) => return Ok(None),
                 Err(e) => return Err(e.into()),
             }
         }
