@@ -45,6 +45,11 @@ fn a_burst_serves_what_is_there_then_parks() {
     assert_eq!(conn.requests(), 3);
     assert_eq!(rec.finished, [1024, 6, 4]);
 
+    // A stale wake-up (nothing to read): the burst parks again at once, without waiting.
+    let burst = serve_ready(&site, &mut conn, &mut rec);
+    assert!(matches!(burst, Burst::Park), "{burst:?}");
+    assert_eq!(conn.requests(), 3);
+
     // The client closes while parked: the next burst ends the connection.
     drop(client);
     let burst = serve_ready(&site, &mut conn, &mut rec);

@@ -240,7 +240,13 @@ impl<'a, 's> Conn<'a, 's> {
                 }
             }
             inbuf.make_room(max);
-            match self.io.read(inbuf.spare(), timeout) {
+            // A resumed burst never waits (its wake-up may be stale): `WouldBlock` parks it.
+            let read = if self.park && idle && self.io.bytes_in == 0 {
+                self.io.read_now(inbuf.spare())
+            } else {
+                self.io.read(inbuf.spare(), timeout)
+            };
+            match read {
                 Ok(ReadResult::Data(n)) => {
                     if !started && self.requests > 0 {
                         obs.phase(Phase::Reading);
@@ -256,6 +262,7 @@ impl<'a, 's> Conn<'a, 's> {
                 }
                 Ok(ReadResult::TimedOut) if flush_wake => access::flush_buffered(),
                 Ok(ReadResult::TimedOut) => return Err(HeadEnd::Idle),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Err(HeadEnd::Park),
                 Err(e) => return Err(HeadEnd::Io(e)),
             }
         }

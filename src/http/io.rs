@@ -9,9 +9,12 @@
 use std::fs::File;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
+use nix::errno::Errno;
+use nix::sys::socket::MsgFlags;
 use socket2::SockRef;
 
 /// Shortest wait worth asking the kernel for; less counts as expired (SO_RCVTIMEO 0 = forever).
@@ -243,6 +246,23 @@ impl<'s> ConnIo<'s> {
                     return Ok(ReadResult::TimedOut);
                 }
                 Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Reads what is there without waiting: `WouldBlock` when nothing is (the event MPM's
+    /// resumed burst, whose wake-up may be stale: its data was served by the previous burst).
+    pub fn read_now(&mut self, buf: &mut [u8]) -> io::Result<ReadResult> {
+        let fd = self.stream.as_raw_fd();
+        loop {
+            match nix::sys::socket::recv(fd, buf, MsgFlags::MSG_DONTWAIT) {
+                Ok(0) => return Ok(ReadResult::Eof),
+                Ok(n) => {
+                    self.bytes_in += n as u64;
+                    return Ok(ReadResult::Data(n));
+                }
+                Err(Errno::EINTR) => {}
+                Err(e) => return Err(e.into()),
             }
         }
     }

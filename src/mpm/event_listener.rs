@@ -1,8 +1,11 @@
 //! The event MPM's listener thread: accepts while the process may take connections (Apache's
-//! `connections_above_limit`, published as `not_accepting`), hands readable parked
-//! connections to the workers, drains lingering closes, finishes pending response bodies
+//! `connections_above_limit`, published as `not_accepting`), finishes pending response bodies
 //! (write completion), expires what waited too long, and publishes the process's counters.
-//! It never serves a request itself.
+//! It never serves a request itself. Its poller holds the listening sockets, its waker and the
+//! connections whose body it writes; parked and lingering connections wait in the workers'
+//! poller instead (`event_poller.rs`), so their events reach an idle worker directly (the
+//! parked and lingering cases of [`Listener::handle`] only serve a connection that was in
+//! this poller).
 
 use std::io;
 use std::net::TcpStream;
@@ -108,9 +111,9 @@ impl<'a, 'c> Listener<'a, 'c> {
     }
 
     /// One pass over what the poller reported and what timed out, under one lock of the table
-    /// (two when bodies are pending: they are written outside it): readable parked
-    /// connections go to the workers (in one batch), lingering ones are drained, pending
-    /// bodies continued, expired ones closed.
+    /// (two when bodies are pending: they are written outside it): pending bodies are
+    /// continued, expired connections closed. (Parked and lingering connections wait in the
+    /// workers' poller; should one report here, it goes to the workers or is drained.)
     fn handle(&mut self, events: &Events) -> Pass {
         let mut resumed = Vec::new();
         let mut closed = Vec::new();
@@ -176,7 +179,7 @@ impl<'a, 'c> Listener<'a, 'c> {
 
     /// Where a connection goes after the listener wrote some of its pending body: back to
     /// wait for writability, or (all sent) to wait for its next request or to its lingering
-    /// close, each watched for readability only again. Returns the socket to close on failure.
+    /// close, in the workers' poller (out of this one). Returns the socket to close on failure.
     fn after_write(
         &self,
         table: &mut Table,
@@ -204,23 +207,28 @@ impl<'a, 'c> Listener<'a, 'c> {
                 return Some(conn.into_stream());
             }
         }
+        // Back to the workers' poller, out of this one. Readiness is reported again on
+        // re-registration: a request (or FIN) that came while the body was going out is not
+        // missed.
+        let _ = shared.registry.deregister(&mut SourceFd(&fd));
         if close_after {
             let stream = conn.into_stream();
             if stream.shutdown(std::net::Shutdown::Write).is_err() {
                 table.free(index);
                 return Some(stream);
             }
-            table.linger(index, stream, now);
+            if shared.watch_ready(table, index, &stream, token) {
+                table.linger(index, stream, now);
+            }
         } else {
             if conn.stream().set_nonblocking(false).is_err() {
                 table.free(index);
                 return Some(conn.into_stream());
             }
-            table.park(index, conn, now, shared.keep_alive_timeout);
+            if shared.watch_ready(table, index, conn.stream(), token) {
+                table.park(index, conn, now, shared.keep_alive_timeout);
+            }
         }
-        // Readiness is reported again on re-registration: a request (or FIN) that came while
-        // the body was going out is not missed.
-        shared.watch(table, index, fd, token, Interest::READABLE, false);
         None
     }
 

@@ -93,7 +93,7 @@ impl Default for List {
 pub enum Woken {
     /// A parked connection has something to read: hand it to a worker.
     Request(Box<ParkedConn>, u32),
-    /// A lingering connection can be read (drained) by the listener.
+    /// A lingering connection can be read (drained) by the thread the event woke.
     Linger(u32),
     /// A connection whose body is pending can be written: the listener continues it (the
     /// entry is busy until it is given back).

@@ -6,6 +6,7 @@
 //! connections in its listener's poller.
 
 pub mod event;
+mod event_poller;
 mod event_table;
 mod pool;
 pub mod prefork;

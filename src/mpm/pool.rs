@@ -6,7 +6,9 @@
 //! it: it stays in the kernel's backlog instead. The event MPM also queues connections that
 //! woke up in its poller; those may wait here for a worker (they belong to this process).
 //!
-//! Nothing here does I/O; the wake-up of a listener that waits in a poller is a callback.
+//! Nothing here does I/O; the wake-up of a listener that waits in a poller is a callback, and
+//! so is the event MPM's "there is work" ([`Pool::signalled`]): its workers wait in a poller
+//! of connections, not on this pool's condvar.
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -42,6 +44,9 @@ pub struct Pool<T> {
     /// Called (outside the lock) when a worker becomes idle while the listener waits for one:
     /// the event MPM wakes its poller with it.
     on_idle: Option<Box<dyn Fn() + Send + Sync>>,
+    /// Called (under the lock) when work is queued, and on a nudge or a stop, instead of
+    /// waking the condvar: the event MPM's workers wait in a poller, not here.
+    on_work: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
 impl<T> Pool<T> {
@@ -57,7 +62,67 @@ impl<T> Pool<T> {
             work: Condvar::new(),
             idler: Condvar::new(),
             on_idle,
+            on_work: None,
         }
+    }
+
+    /// A pool whose workers wait elsewhere (the event MPM's poller): `on_work` tells them
+    /// there is work or news ([`Pool::enter_idle`], [`Pool::take`]).
+    pub fn signalled(
+        on_idle: Box<dyn Fn() + Send + Sync>,
+        on_work: Box<dyn Fn() + Send + Sync>,
+    ) -> Pool<T> {
+        let mut pool = Pool::new(Some(on_idle));
+        pool.on_work = Some(on_work);
+        pool
+    }
+
+    fn wake_workers(&self, count: usize) {
+        match &self.on_work {
+            Some(on_work) => on_work(),
+            None => (0..count).for_each(|_| self.work.notify_one()),
+        }
+    }
+
+    /// Worker of a signalled pool: it starts waiting (in its poller); counts as idle until
+    /// [`Pool::take`] gives it something or [`Pool::leave_idle`]. Returns the nudge epoch to
+    /// hand back to `take`.
+    pub fn enter_idle(&self) -> u64 {
+        let mut s = self.lock();
+        s.idle += 1;
+        if std::mem::take(&mut s.listener_waits) {
+            self.idler.notify_one();
+            if let Some(on_idle) = &self.on_idle {
+                drop(s);
+                on_idle();
+                return self.lock().epoch;
+            }
+        }
+        s.epoch
+    }
+
+    /// Worker of a signalled pool, told that there is work or news: the next piece of work,
+    /// the stop, or a nudge since `epoch` (each ends its idleness); `None` when there is
+    /// nothing (it stays idle, and `drain` is called under the lock to clear the signal).
+    pub fn take(&self, epoch: u64, drain: impl FnOnce()) -> Option<Popped<T>> {
+        let mut s = self.lock();
+        let popped = if let Some(task) = s.tasks.pop_front() {
+            Popped::Task(task)
+        } else if s.stopping {
+            Popped::Stop
+        } else if s.epoch != epoch {
+            Popped::Nudged
+        } else {
+            drain();
+            return None;
+        };
+        s.idle -= 1;
+        Some(popped)
+    }
+
+    /// Worker of a signalled pool: it found work elsewhere and is not idle any more.
+    pub fn leave_idle(&self) {
+        self.lock().idle -= 1;
     }
 
     fn lock(&self) -> MutexGuard<'_, State<T>> {
@@ -110,8 +175,8 @@ impl<T> Pool<T> {
     pub fn push(&self, task: T) {
         let mut s = self.lock();
         s.tasks.push_back(task);
-        if s.idle > 0 {
-            self.work.notify_one();
+        if s.idle > 0 || self.on_work.is_some() {
+            self.wake_workers(1);
         }
     }
 
@@ -124,9 +189,7 @@ impl<T> Pool<T> {
         let mut s = self.lock();
         let wake = tasks.len().min(s.idle);
         s.tasks.extend(tasks);
-        for _ in 0..wake {
-            self.work.notify_one();
-        }
+        self.wake_workers(wake);
     }
 
     /// Idle workers not already spoken for by queued work.
@@ -166,6 +229,9 @@ impl<T> Pool<T> {
         let mut s = self.lock();
         s.epoch += 1;
         self.work.notify_all();
+        if let Some(on_work) = &self.on_work {
+            on_work();
+        }
     }
 
     /// Graceful stop: queued work is still done, then every worker leaves.
@@ -174,6 +240,9 @@ impl<T> Pool<T> {
         s.stopping = true;
         self.work.notify_all();
         self.idler.notify_all();
+        if let Some(on_work) = &self.on_work {
+            on_work();
+        }
     }
 }
 
@@ -241,6 +310,42 @@ mod tests {
             pool.stop();
             assert_eq!(worker.join().unwrap(), [1, 2, 3]);
         });
+    }
+
+    #[test]
+    fn a_signalled_pool_signals_work_and_counts_workers_idle_until_they_take_some() {
+        let signals = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&signals);
+        let pool: Pool<u32> = Pool::signalled(
+            Box::new(|| {}),
+            Box::new(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }),
+        );
+        let epoch = pool.enter_idle();
+        assert_eq!(pool.idle_workers(), 1);
+        let mut drained = 0;
+        assert!(pool.take(epoch, || drained += 1).is_none(), "nothing yet");
+        assert_eq!((drained, pool.idle_workers()), (1, 1), "still idle");
+        pool.push(5);
+        assert_eq!(signals.load(Ordering::SeqCst), 1);
+        assert!(matches!(
+            pool.take(epoch, || drained += 1),
+            Some(Popped::Task(5))
+        ));
+        assert_eq!((drained, pool.idle_workers()), (1, 0), "busy now");
+        // A nudge ends an idle wait once; a worker that found work elsewhere leaves too.
+        let epoch = pool.enter_idle();
+        pool.nudge();
+        assert!(matches!(pool.take(epoch, || {}), Some(Popped::Nudged)));
+        let epoch = pool.enter_idle();
+        assert!(pool.take(epoch, || {}).is_none());
+        pool.leave_idle();
+        assert_eq!(pool.idle_workers(), 0);
+        pool.stop();
+        let epoch = pool.enter_idle();
+        assert!(matches!(pool.take(epoch, || {}), Some(Popped::Stop)));
+        assert_eq!(signals.load(Ordering::SeqCst), 3, "push, nudge, stop");
     }
 
     #[test]
