@@ -32,6 +32,20 @@ pub struct MimeHeaders {
     pub encoding: Option<String>,
 }
 
+/// The handler name of type maps.
+pub const TYPE_MAP: &str = "type-map";
+
+/// mod_mime's view of a file name, for negotiation ([`MimeTable::name_info`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NameInfo {
+    pub content_type: Option<String>,
+    pub languages: Vec<String>,
+    pub encodings: Vec<String>,
+    pub handler: Option<String>,
+    /// The base name, then the extensions nothing recognised.
+    pub exceptions: Vec<Vec<u8>>,
+}
+
 /// Longest extension looked up (longer ones cannot be in any sane table).
 const MAX_EXT: usize = 64;
 
@@ -162,6 +176,82 @@ impl MimeTable {
             language: (!languages.is_empty()).then(|| languages.join(", ")),
             encoding: (!encodings.is_empty()).then(|| encodings.join(", ")),
         }
+    }
+
+    /// What mod_mime makes of a file name for negotiation (`find_ct` as MultiViews sees it):
+    /// the Content-Type as set on the request (AddType over the table, `; charset=` from
+    /// AddCharset; AddDefaultCharset is not part of it), the languages (or DefaultLanguage),
+    /// the encodings, the handler (AddHandler; `.var` is a type map by default), and the
+    /// exception list: the base name, then every extension no table knows.
+    pub fn name_info(&self, file_name: &[u8], dir: &DirConfig) -> NameInfo {
+        let mut parts = file_name.split(|&b| b == b'.');
+        let base = parts.next().unwrap_or(b"");
+        let mut info = NameInfo {
+            exceptions: vec![base.to_vec()],
+            ..NameInfo::default()
+        };
+        let mut ty: Option<&str> = None;
+        let mut charset: Option<&str> = None;
+        for ext in parts.filter(|e| !e.is_empty()) {
+            let lower = String::from_utf8_lossy(ext).to_ascii_lowercase();
+            let mut found = false;
+            if let Some(t) = dir.add_type.get(&lower) {
+                ty = Some(t);
+                found = true;
+            } else if let Some(&id) = self.by_ext.get(lower.as_str()) {
+                ty = Some(&self.raw[id as usize]);
+                found = true;
+            }
+            if let Some(l) = dir.add_language.get(&lower) {
+                info.languages.push(l.clone());
+                found = true;
+            }
+            if let Some(c) = dir.add_charset.get(&lower) {
+                charset = Some(c);
+                found = true;
+            }
+            if let Some(e) = dir.add_encoding.get(&lower) {
+                info.encodings.push(e.clone());
+                found = true;
+            }
+            match dir.add_handler.get(&lower) {
+                Some(h) => info.handler = Some(h.clone()),
+                None if lower == "var" => info.handler = Some(TYPE_MAP.to_string()),
+                None => {}
+            }
+            if !found {
+                info.exceptions.push(ext.to_vec());
+            }
+        }
+        if info.languages.is_empty()
+            && let Some(l) = &dir.default_language
+        {
+            info.languages.push(l.clone());
+        }
+        info.content_type = ty.map(|t| match charset {
+            Some(cs) => set_charset(t, cs),
+            None => t.to_owned(),
+        });
+        info
+    }
+
+    /// The handler of a file name under a directory's AddHandler (rightmost extension wins;
+    /// `.var` is a type map unless AddHandler says otherwise).
+    pub fn handler_for(file_name: &[u8], dir: &DirConfig) -> Option<String> {
+        let mut handler = None;
+        for ext in file_name
+            .split(|&b| b == b'.')
+            .skip(1)
+            .filter(|e| !e.is_empty())
+        {
+            let lower = String::from_utf8_lossy(ext).to_ascii_lowercase();
+            match dir.add_handler.get(&lower) {
+                Some(h) => handler = Some(h.clone()),
+                None if lower == "var" => handler = Some(TYPE_MAP.to_string()),
+                None => {}
+            }
+        }
+        handler
     }
 
     /// The Content-Type header value for an id from [`MimeTable::lookup`].
