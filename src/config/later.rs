@@ -3,5 +3,3 @@
 
 /// `[[proxy]]`, `[[balancer]]`.
 pub const PROXY: &str = "issue #6, \"reverse proxy\"";
-/// MultiViews, type maps, the language/charset/encoding tables.
-pub const NEGOTIATION: &str = "issue #7, \"content negotiation\"";

@@ -30,6 +30,8 @@ pub struct MimeHeaders {
     pub language: Option<String>,
     /// `Content-Encoding`: the encodings of every extension, in order.
     pub encoding: Option<String>,
+    /// A negotiated response's Content-Location, Alternates, Vary and TCN (sent first).
+    pub negotiation: Vec<(&'static str, String)>,
 }
 
 /// The handler name of type maps.
@@ -175,6 +177,7 @@ impl MimeTable {
             content_type,
             language: (!languages.is_empty()).then(|| languages.join(", ")),
             encoding: (!encodings.is_empty()).then(|| encodings.join(", ")),
+            negotiation: Vec::new(),
         }
     }
 

@@ -18,11 +18,13 @@ pub mod htaccess;
 pub mod htaccess_cache;
 pub mod location;
 pub mod mime;
+pub mod negotiated;
 pub mod negotiation;
 pub mod range;
 pub mod ranged;
 pub mod static_files;
 pub mod status;
+pub mod url_path;
 
 use std::net::SocketAddr;
 

@@ -16,6 +16,7 @@ pub fn reason(status: u16) -> &'static str {
         200 => "OK",
         204 => "No Content",
         206 => "Partial Content",
+        300 => "Multiple Choices",
         301 => "Moved Permanently",
         302 => "Found",
         304 => "Not Modified",
@@ -38,6 +39,7 @@ pub fn reason(status: u16) -> &'static str {
         503 => "Service Unavailable",
         504 => "Gateway Timeout",
         505 => "HTTP Version Not Supported",
+        506 => "Variant Also Negotiates",
         _ => "Unknown Reason",
     }
 }
@@ -233,7 +235,7 @@ pub struct ErrorContext<'a> {
     /// The Expect value the client sent (417).
     pub expect: Option<&'a [u8]>,
     /// Apache's `error-notes`: a sentence some 400s add ("Size of a request header field
-    /// exceeds server limit.").
+    /// exceeds server limit."); for a 300 or 406, mod_negotiation's list of variants.
     pub note: Option<&'a str>,
     /// Apache's `recursive_error`: the answer this page replaced (a 301 or 403 made before the
     /// request body was read, which then failed to read), or the status an ErrorDocument
@@ -269,6 +271,14 @@ pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
             );
             out.extend_from_slice(ctx.note.unwrap_or("").as_bytes());
             out.extend_from_slice(b"</p>\n");
+        }
+        // mod_negotiation's list of variants is the note of a 300 or 406.
+        300 => out.extend_from_slice(ctx.note.unwrap_or("").as_bytes()),
+        406 => {
+            out.extend_from_slice(
+                b"<p>An appropriate representation of the requested resource could not be found on this server.</p>\n",
+            );
+            out.extend_from_slice(ctx.note.unwrap_or("").as_bytes());
         }
         403 => out.extend_from_slice(b"<p>You don't have permission to access this resource.</p>\n"),
         404 => out.extend_from_slice(b"<p>The requested URL was not found on this server.</p>\n"),
