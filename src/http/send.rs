@@ -53,13 +53,11 @@ fn push_mime_headers(out: &mut Vec<u8>, f: &FileReply<'_>) {
 }
 
 /// A negotiated file's Content-Location, Alternates, Vary and TCN (Apache's
-/// `err_headers_out`, which come first). A 304 keeps Content-Location and Vary only.
+/// `err_headers_out`, which come first, on a 304 too).
 fn push_negotiation_headers(out: &mut Vec<u8>, f: &FileReply<'_>) {
     if let Some(m) = &f.mime {
         for (name, value) in &m.negotiation {
-            if f.status != 304 || matches!(*name, "Content-Location" | "Vary") {
-                push_header(out, name, value.as_bytes());
-            }
+            push_header(out, name, value.as_bytes());
         }
     }
 }

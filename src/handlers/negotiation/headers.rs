@@ -99,14 +99,18 @@ pub fn alternates(variants: &[Variant]) -> String {
     parts.join(", ")
 }
 
-/// `make_variant_list`: the HTML list a 406 or 300 page carries (names not escaped, as in
-/// Apache).
+/// `make_variant_list`: the HTML list a 406 or 300 page carries (the link path-escaped, its
+/// text HTML-escaped, the description as written, as httpd 2.4.71 writes them).
 pub fn variant_list(variants: &[Variant]) -> String {
     let mut out = String::from("Available variants:\n<ul>\n");
     for v in variants {
+        let mut text = Vec::new();
+        crate::http::escape::push_html_escaped(&mut text, v.file_name.as_bytes());
         out.push_str(&format!(
-            "<li><a href=\"{0}\">{0}</a> {1}",
-            v.file_name, v.description
+            "<li><a href=\"{}\">{}</a> {}",
+            escape_segment(&v.file_name),
+            String::from_utf8_lossy(&text),
+            v.description
         ));
         if !v.mime_type.is_empty() {
             out.push_str(", type ");
@@ -211,5 +215,11 @@ mod tests {
             assert_eq!(source_quality(q), s);
         }
         assert_eq!(escape_segment("a b/c.html"), "a%20b%2fc.html");
+        let mut odd = v("a&b<c", "text/html", &["en"], None, None);
+        odd.description = "<b>&x".into();
+        assert_eq!(
+            variant_list(&[odd]),
+            "Available variants:\n<ul>\n<li><a href=\"a&b%3cc\">a&amp;b&lt;c</a> <b>&x, type text/html, language en</li>\n</ul>\n"
+        );
     }
 }

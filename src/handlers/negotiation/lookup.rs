@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::fs::Metadata;
+use std::io::ErrorKind;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -164,6 +165,10 @@ impl NegotiationCache {
     ) -> Multi {
         let (entries, dir_mtime_us) = match self.listing(dir) {
             Ok(l) => l,
+            // A missing directory on the way: the request is a plain 404.
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+                return Multi::None;
+            }
             Err(e) => {
                 log::error!(
                     "AH00686: cannot read directory for multi: {}: {e}",
@@ -253,7 +258,7 @@ impl NegotiationCache {
                         String::from_utf8_lossy(path)
                     );
                     return Err(match e.kind() {
-                        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => 404,
+                        ErrorKind::NotFound | ErrorKind::NotADirectory => 404,
                         _ => 403,
                     });
                 }
