@@ -7,6 +7,7 @@ mod crash;
 mod daemon;
 mod graceful;
 mod modes;
+mod negotiation;
 mod ramp;
 mod ranges;
 mod recycle;
