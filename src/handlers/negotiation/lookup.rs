@@ -32,11 +32,14 @@ fn mtime_ns(m: &Metadata) -> i128 {
     i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec())
 }
 
-/// A directory's entries (names with whether the entry is a directory), sorted by name.
+/// A directory entry: its name, and whether it is a directory.
+type Entry = (Box<[u8]>, bool);
+
+/// A directory's entries, sorted by name.
 #[derive(Debug)]
 struct Listing {
     mtime_ns: i128,
-    entries: Vec<(Box<[u8]>, bool)>,
+    entries: Vec<Entry>,
     used: u64,
 }
 
@@ -125,7 +128,7 @@ impl NegotiationCache {
 
     /// The sorted entries of `dir`, from the cache when the directory's mtime is unchanged.
     /// Also returns the mtime in µs.
-    fn listing(&mut self, dir: &[u8]) -> std::io::Result<(&[(Box<[u8]>, bool)], i64)> {
+    fn listing(&mut self, dir: &[u8]) -> std::io::Result<(&[Entry], i64)> {
         let meta = std::fs::metadata(as_path(dir))?;
         let mtime = mtime_ns(&meta);
         let now = self.tick();
