@@ -153,7 +153,7 @@ pub fn multiviews(
         return MultiOutcome::Declined;
     }
     let found = neg.multiviews(site.mime(), config, &fs_path[..dir_len], &name);
-    let (variants, dir_mtime_us) = match found {
+    let (variants, mut metas, dir_mtime_us) = match found {
         Multi::None => return MultiOutcome::Declined,
         Multi::Forbidden => return MultiOutcome::Reply(Reply::error(403)),
         Multi::Map(map) => {
@@ -166,8 +166,9 @@ pub fn multiviews(
         }
         Multi::Variants {
             variants,
+            metas,
             dir_mtime_us,
-        } => (variants, dir_mtime_us),
+        } => (variants, metas, dir_mtime_us),
     };
     let headers = Headers::of(lookup.req);
     let get_like = lookup.method.is_get_or_head();
@@ -186,16 +187,13 @@ pub fn multiviews(
         Decision::Choose { index, headers } => {
             fs_path.truncate(dir_len);
             fs_path.extend_from_slice(variants[index].file_name.as_bytes());
-            match std::fs::metadata(as_path(fs_path)) {
-                Ok(meta) if meta.is_file() => MultiOutcome::Chosen {
-                    meta,
-                    extra: Extra {
-                        headers,
-                        vlv: (!for_index)
-                            .then(|| conditional::mtime_etag(dir_mtime_us, clock.micros)),
-                    },
+            // The candidate's stat from the listing (a regular file).
+            MultiOutcome::Chosen {
+                meta: metas.swap_remove(index),
+                extra: Extra {
+                    headers,
+                    vlv: (!for_index).then(|| conditional::mtime_etag(dir_mtime_us, clock.micros)),
                 },
-                _ => MultiOutcome::Reply(Reply::error(404)),
             }
         }
     }

@@ -74,10 +74,11 @@ pub enum Multi {
     None,
     /// The directory could not be read (403).
     Forbidden,
-    /// The variants, sorted as Apache sorts them, with the directory's mtime (µs), the
-    /// variant list validator.
+    /// The variants, sorted as Apache sorts them, each with its file's `stat`, and the
+    /// directory's mtime (µs), the variant list validator.
     Variants {
         variants: Vec<Variant>,
+        metas: Vec<Metadata>,
         dir_mtime_us: i64,
     },
     /// A type map among the candidates: it alone is used (its file name).
@@ -107,13 +108,11 @@ pub fn exceptions_match(requested: &[u8], exceptions: &[Vec<u8>]) -> bool {
 }
 
 /// `variantsortf`: source quality descending, then by name.
-fn sort_variants(v: &mut [Variant]) {
-    v.sort_by(|a, b| {
-        b.source_quality
-            .partial_cmp(&a.source_quality)
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then_with(|| a.file_name.as_bytes().cmp(b.file_name.as_bytes()))
-    });
+fn variant_order(a: &Variant, b: &Variant) -> std::cmp::Ordering {
+    b.source_quality
+        .partial_cmp(&a.source_quality)
+        .unwrap_or(std::cmp::Ordering::Equal)
+        .then_with(|| a.file_name.as_bytes().cmp(b.file_name.as_bytes()))
 }
 
 impl NegotiationCache {
@@ -226,7 +225,7 @@ impl NegotiationCache {
                 .collect();
             v.encoding = (!info.encodings.is_empty()).then(|| info.encodings.join(", "));
             v.bytes = Some(meta.len());
-            variants.push(v);
+            variants.push((v, meta));
         }
         if variants.is_empty() {
             if any_match {
@@ -238,9 +237,11 @@ impl NegotiationCache {
             }
             return Multi::None;
         }
-        sort_variants(&mut variants);
+        variants.sort_by(|a, b| variant_order(&a.0, &b.0));
+        let (variants, metas) = variants.into_iter().unzip();
         Multi::Variants {
             variants,
+            metas,
             dir_mtime_us,
         }
     }
@@ -351,7 +352,7 @@ mod tests {
             Variant::with_type("c", Some("text/html; qs=0.5")),
             Variant::with_type("d", Some("text/html; qs=0.9")),
         ];
-        sort_variants(&mut v);
+        v.sort_by(variant_order);
         let names: Vec<&str> = v.iter().map(|v| v.file_name.as_str()).collect();
         assert_eq!(names, ["a", "b", "d", "c"]);
     }
