@@ -302,7 +302,12 @@ pub fn type_map<'s>(
                     .negotiation
                     .body(fs_path, offset, len)
                     .unwrap_or_default();
-                Reply::Generated(body_response(best, neg_headers, body))
+                let mut r = body_response(best, neg_headers, body);
+                if lookup.method == Method::Head {
+                    // Apache sets the length itself, so a HEAD has it too.
+                    r.headers.push(("Content-Length", len.to_string()));
+                }
+                Reply::Generated(r)
             }
             _ => Reply::error(405),
         };

@@ -319,6 +319,10 @@ pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
             push_html_escaped(out, method.as_bytes());
             out.extend_from_slice(b" not supported for current URL.<br />\n</p>\n");
         }
+        // httpd 2.4.71 leaves the URI out.
+        506 => out.extend_from_slice(
+            b"<p>A variant for the requested resource\n<pre>\n\n</pre>\nis itself a negotiable resource. This indicates a configuration error.</p>\n",
+        ),
         503 => out.extend_from_slice(
             b"<p>The server is temporarily unable to service your\nrequest due to maintenance downtime or capacity\nproblems. Please try again later.</p>\n",
         ),
