@@ -346,7 +346,7 @@ mod tests {
 
     #[test]
     fn sorted_by_qs_then_name() {
-        let mut v = vec![
+        let mut v = [
             Variant::with_type("b", Some("text/html")),
             Variant::with_type("a", Some("text/html")),
             Variant::with_type("c", Some("text/html; qs=0.5")),
