@@ -452,6 +452,83 @@ mod tests {
     }
 
     #[test]
+    fn what_multiviews_sees_in_a_name() {
+        let t = MimeTable::parse(TYPES, &BTreeMap::new(), Some("utf-8"));
+        let mut d = dir(
+            &[
+                ("language", "en", "en"),
+                ("language", "fr", "fr"),
+                ("charset", "utf8", "utf-8"),
+                ("encoding", "gz", "x-gzip"),
+            ],
+            None,
+        );
+        d.add_handler.insert("map".into(), TYPE_MAP.into());
+        type Row = (
+            &'static str,
+            Option<&'static str>,
+            &'static str,
+            &'static str,
+            Option<&'static str>,
+            &'static [&'static str],
+        );
+        let cases: &[Row] = &[
+            ("doc.html.en", Some("text/html"), "en", "", None, &["doc"]),
+            (
+                "doc.en.fr.html",
+                Some("text/html"),
+                "en,fr",
+                "",
+                None,
+                &["doc"],
+            ),
+            (
+                "doc.html.utf8",
+                Some("text/html; charset=utf-8"),
+                "",
+                "",
+                None,
+                &["doc"],
+            ),
+            (
+                "doc.txt.gz",
+                Some("application/gzip"),
+                "",
+                "x-gzip",
+                None,
+                &["doc"],
+            ),
+            ("doc.bak", None, "", "", None, &["doc", "bak"]),
+            (
+                "doc.html.bak.en",
+                Some("text/html"),
+                "en",
+                "",
+                None,
+                &["doc", "bak"],
+            ),
+            ("doc.var", None, "", "", Some(TYPE_MAP), &["doc", "var"]),
+            ("doc.map", None, "", "", Some(TYPE_MAP), &["doc", "map"]),
+            ("doc..html", Some("text/html"), "", "", None, &["doc"]),
+        ];
+        for &(name, ty, langs, enc, handler, exceptions) in cases {
+            let i = t.name_info(name.as_bytes(), &d);
+            assert_eq!(i.content_type.as_deref(), ty, "{name}");
+            assert_eq!(i.languages.join(","), langs, "{name}");
+            assert_eq!(i.encodings.join(","), enc, "{name}");
+            assert_eq!(i.handler.as_deref(), handler, "{name}");
+            let ex: Vec<&[u8]> = i.exceptions.iter().map(Vec::as_slice).collect();
+            let want: Vec<&[u8]> = exceptions.iter().map(|e| e.as_bytes()).collect();
+            assert_eq!(ex, want, "{name}");
+        }
+        assert_eq!(
+            MimeTable::handler_for(b"x.VAR", &d).as_deref(),
+            Some(TYPE_MAP)
+        );
+        assert_eq!(MimeTable::handler_for(b"x.html", &d), None);
+    }
+
+    #[test]
     fn default_charset_only_for_text_plain_and_html() {
         let t = MimeTable::parse(TYPES, &BTreeMap::new(), Some("utf-8"));
         assert_eq!(t.type_for(b"a.html"), Some("text/html; charset=utf-8"));
