@@ -204,6 +204,104 @@ fn as_path(bytes: &[u8]) -> &std::path::Path {
     std::path::Path::new(std::ffi::OsStr::from_bytes(bytes))
 }
 
+/// MultiViews for a missing directory in the middle of the path (`/doc/more` with no `doc`):
+/// Apache negotiates `doc` with `/more` as path info, and the core handler then refuses the
+/// path info: a 404 carrying the negotiation's Vary, or the 406 if nothing was acceptable.
+/// `None` when the first missing component is the last one, or nothing matches it.
+pub fn with_path_info(
+    site: &Site,
+    lookup: Lookup<'_, '_>,
+    config: &DirConfig,
+    url_path: &[u8],
+    neg: &mut NegotiationCache,
+) -> Option<Reply<'static>> {
+    let mut dir = site.document_root().to_vec();
+    dir.push(b'/');
+    let comps: Vec<&[u8]> = url_path
+        .split(|&b| b == b'/')
+        .filter(|c| !c.is_empty())
+        .collect();
+    let mut name = None;
+    for (i, comp) in comps.iter().enumerate() {
+        let len = dir.len();
+        dir.extend_from_slice(comp);
+        match std::fs::metadata(as_path(&dir)) {
+            Ok(m) if m.is_dir() => dir.push(b'/'),
+            Ok(_) => return None,
+            Err(_) if i + 1 < comps.len() => {
+                dir.truncate(len);
+                name = Some(*comp);
+                break;
+            }
+            Err(_) => return None,
+        }
+    }
+    let name = name?;
+    let Multi::Variants { variants, .. } = neg.multiviews(site.mime(), config, &dir, name) else {
+        return None;
+    };
+    let headers = Headers::of(lookup.req);
+    let get_like = lookup.method.is_get_or_head();
+    let reply =
+        match negotiation::negotiate(&variants, &headers.view(), get_like, true, prefs(config)) {
+            Decision::List {
+                status,
+                headers,
+                list,
+            } => list_reply(site, lookup.req, status, headers, &list),
+            Decision::Choose { headers, .. } => {
+                let ctx = ErrorContext {
+                    method: lookup.req.method_str,
+                    allow: Some(site.allow()),
+                    ..ErrorContext::default()
+                };
+                let mut r = Response::error(404, &ctx);
+                let mut all = headers;
+                all.append(&mut r.headers);
+                r.headers = all;
+                Reply::Generated(r)
+            }
+        };
+    Some(reply)
+}
+
+/// A negotiated file asked for with a method the core handler does not serve: OPTIONS is
+/// answered with the variant's Content-Type and Content-Language, unknown methods get 501,
+/// others 405, each after the negotiation's headers (Apache keeps them for every answer).
+pub fn not_a_file(
+    site: &Site,
+    req: &Request<'_, '_>,
+    method: Method,
+    config: &DirConfig,
+    fs_path: &[u8],
+    extra: Extra,
+) -> Reply<'static> {
+    let mut r = match method {
+        Method::Options => {
+            let mime = site.mime().headers_for(last_component(fs_path), config);
+            let mut r = Response::new(200);
+            if let Some(l) = mime.language {
+                r.headers.push(("Content-Language", l));
+            }
+            r.headers.insert(0, ("Allow", site.allow().to_string()));
+            r.content_type = mime.content_type;
+            r
+        }
+        m => {
+            let ctx = ErrorContext {
+                method: req.method_str,
+                allow: Some(site.allow()),
+                ..ErrorContext::default()
+            };
+            Response::error(if m == Method::Unknown { 501 } else { 405 }, &ctx)
+        }
+    };
+    let mut headers = extra.headers;
+    headers.append(&mut r.headers);
+    r.headers = headers;
+    Reply::Generated(r)
+}
+
 /// Is `file_name` handled by the type-map handler in this directory? Cheap when there is no
 /// AddHandler: only a `.var` extension is looked at.
 pub fn is_type_map(file_name: &[u8], config: &DirConfig) -> bool {

@@ -366,8 +366,12 @@ pub fn locate<'s>(
                 false,
             ) {
                 MultiOutcome::Declined => {
-                    fs_path.truncate(fs_path.len() - last_component(fs_path).len());
-                    fs_path.extend_from_slice(last_component(url_path));
+                    let neg = &mut *env.negotiation;
+                    if let Some(reply) =
+                        negotiated::with_path_info(site, lookup, &config, url_path, neg)
+                    {
+                        return Located::reply(reply, config);
+                    }
                     Err(e)
                 }
                 MultiOutcome::Reply(reply) => return Located::reply(reply, config),
@@ -485,7 +489,11 @@ pub fn locate<'s>(
         Method::Get | Method::Head | Method::Post => {}
         m => {
             let content_type = type_of(site, &config, last_component(fs_path));
-            return Located::reply(not_a_file(m, 405, content_type), config);
+            let reply = match negotiated {
+                Some(extra) => negotiated::not_a_file(site, lookup.req, m, &config, fs_path, extra),
+                None => not_a_file(m, 405, content_type),
+            };
+            return Located::reply(reply, config);
         }
     }
     let (content_type, mime) = if config.mime_beyond_table {

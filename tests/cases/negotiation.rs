@@ -248,3 +248,23 @@ fn multiviews_off_is_a_404() {
     assert_eq!(get(&server, "/doc", "").status, 404);
     assert_eq!(get(&server, "/doc.html.en", "").status, 200);
 }
+
+#[test]
+fn other_answers_keep_the_negotiation_headers() {
+    let server = multiviews_server();
+    let r = fetch(&server, "OPTIONS", "/doc", "Accept-Language: fr\r\n");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("Vary"), Some("accept-language"));
+    assert_eq!(r.header("Content-Language"), Some("fr"));
+    assert_eq!(r.header("Content-Type"), Some("text/html"));
+    let r = fetch(&server, "DELETE", "/doc", "");
+    assert_eq!((r.status, r.header("Vary")), (405, Some("accept-language")));
+    // A missing directory negotiates as a file with path info, which is then refused.
+    let r = get(&server, "/doc/more", "");
+    assert_eq!((r.status, r.header("Vary")), (404, Some("accept-language")));
+    assert_eq!(
+        get(&server, "/doc/more", "Accept-Language: it\r\n").status,
+        406
+    );
+    assert_eq!(get(&server, "/nothing/more", "").header("Vary"), None);
+}
