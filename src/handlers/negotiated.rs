@@ -281,9 +281,9 @@ pub fn not_a_file(
             let mime = site.mime().headers_for(last_component(fs_path), config);
             let mut r = Response::new(200);
             if let Some(l) = mime.language {
-                r.headers.push(("Content-Language", l));
+                r.after_type.push(("Content-Language", l));
             }
-            r.headers.insert(0, ("Allow", site.allow().to_string()));
+            r.headers.push(("Allow", site.allow().to_string()));
             r.content_type = mime.content_type;
             r
         }
@@ -472,10 +472,11 @@ fn body_response(v: &negotiation::Variant, headers: NegHeaders, body: Vec<u8>) -
     r.headers = headers;
     r.headers.push(("Accept-Ranges", "bytes".into()));
     if let Some(e) = v.encoding.as_deref().filter(|e| !e.is_empty()) {
-        r.headers.push(("Content-Encoding", e.to_string()));
+        r.after_type.push(("Content-Encoding", e.to_string()));
     }
     if !v.languages.is_empty() {
-        r.headers.push(("Content-Language", v.languages.join(", ")));
+        r.after_type
+            .push(("Content-Language", v.languages.join(", ")));
     }
     if !v.mime_type.is_empty() {
         r.content_type = Some(if v.charset.is_empty() {

@@ -129,6 +129,9 @@ pub struct Response {
     pub headers: Vec<(&'static str, String)>,
     /// Content-Type value, if any.
     pub content_type: Option<String>,
+    /// Header lines after Content-Type (Content-Encoding, Content-Language: Apache's header
+    /// filter adds them last).
+    pub after_type: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
     pub framing: Framing,
 }
@@ -142,6 +145,7 @@ impl Response {
             status,
             headers: Vec::new(),
             content_type: None,
+            after_type: Vec::new(),
             body: Vec::new(),
             framing: Framing::Length,
         }
@@ -200,6 +204,9 @@ impl Response {
         }
         if let Some(ct) = &self.content_type {
             push_header(out, "Content-Type", ct.as_bytes());
+        }
+        for (name, value) in &self.after_type {
+            push_header(out, name, value.as_bytes());
         }
         out.extend_from_slice(b"\r\n");
         if with_body {
