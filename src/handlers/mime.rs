@@ -25,7 +25,7 @@ pub struct MimeTable {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MimeHeaders {
     pub content_type: Option<String>,
-    /// `Content-Language`: the languages of every extension (`a.html.en.de`), or
+    /// `Content-Language`: the languages of every extension (`a.html.en.de` -> `en,de`), or
     /// DefaultLanguage.
     pub language: Option<String>,
     /// `Content-Encoding`: the encodings of every extension, in order.
@@ -175,7 +175,8 @@ impl MimeTable {
         });
         MimeHeaders {
             content_type,
-            language: (!languages.is_empty()).then(|| languages.join(", ")),
+            // httpd 2.4.71 joins languages with a bare comma (encodings with ", ").
+            language: (!languages.is_empty()).then(|| languages.join(",")),
             encoding: (!encodings.is_empty()).then(|| encodings.join(", ")),
             negotiation: Vec::new(),
         }
@@ -417,7 +418,7 @@ mod tests {
             (
                 "welcome.html.en.de",
                 Some("text/html; charset=iso-8859-1"),
-                Some("en, de"),
+                Some("en,de"),
                 None,
             ),
             ("a.tar.gz", Some("application/gzip"), None, Some("x-gzip")),

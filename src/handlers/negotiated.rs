@@ -476,7 +476,7 @@ fn body_response(v: &negotiation::Variant, headers: NegHeaders, body: Vec<u8>) -
     }
     if !v.languages.is_empty() {
         r.after_type
-            .push(("Content-Language", v.languages.join(", ")));
+            .push(("Content-Language", v.languages.join(",")));
     }
     if !v.mime_type.is_empty() {
         r.content_type = Some(if v.charset.is_empty() {

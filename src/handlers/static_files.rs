@@ -445,8 +445,11 @@ pub fn locate<'s>(
                             Ok(meta)
                         }
                         MultiOutcome::Map { meta } => Ok(meta),
+                        // mod_dir passes on a redirect (a 300 list), or the 406 of its
+                        // only name.
                         MultiOutcome::Reply(reply)
-                            if reply.status() == 406 && config.directory_index.len() == 1 =>
+                            if (300..400).contains(&reply.status())
+                                || (reply.status() == 406 && config.directory_index.len() == 1) =>
                         {
                             return Located::reply(reply, config);
                         }
