@@ -15,7 +15,9 @@ use super::extract::{MapEntry, Val, take, take_item, take_list, take_map};
 use super::file::ExtensionMap;
 use super::lenient::{Field, Item, StringList};
 use super::types::{DirSettings, ErrorDocument, OptionsDirective, RequireLine};
-use super::values::{is_language_tag, is_media_type, is_token, normalize_extension};
+use super::values::{
+    is_language_tag, is_media_type_with_params, is_token, normalize_extension, normalize_media_type,
+};
 
 /// The raw per-directory keys of one scope.
 #[derive(Default)]
@@ -45,7 +47,10 @@ pub fn dir_settings(diag: &mut Diagnostics<'_>, raw: RawDirKeys, section: &str) 
         directory_index: directory_index(diag, raw.directory_index, &key("directory_index")),
         require: require(diag, raw.require, &key("require")),
         error_document: error_document(diag, raw.error_document, &key("error_document")),
-        add_type: extension_map(diag, raw.add_type, &key("add_type"), check_media_type),
+        add_type: extension_map(diag, raw.add_type, &key("add_type"), check_media_type)
+            .into_iter()
+            .map(|(ext, ty)| (ext, normalize_media_type(&ty)))
+            .collect(),
         add_language: extension_map(diag, raw.add_language, &key("add_language"), |name| {
             (!is_language_tag(name)).then(|| format!("\"{name}\" is not a language tag"))
         }),
@@ -198,8 +203,11 @@ fn error_document(
 }
 
 fn check_media_type(name: &str) -> Option<String> {
-    (!is_media_type(name))
-        .then(|| format!("\"{name}\" is not a media type (expected \"type/subtype\")"))
+    (!is_media_type_with_params(name)).then(|| {
+        format!(
+            "\"{name}\" is not a media type (expected \"type/subtype\", parameters after \";\")"
+        )
+    })
 }
 
 /// A mod_mime table, `{ NAME = [extensions] }` -> extension -> name (lower case, as mod_mime

@@ -261,6 +261,11 @@ fn apply(s: &mut DirSettings, name: &str, args: &[String]) -> Result<Options, St
                 "AddHandler" => &mut s.add_handler,
                 _ => &mut s.add_encoding,
             };
+            let value = if name == "AddType" {
+                crate::config::directives::normalize_media_type(&value)
+            } else {
+                value
+            };
             for ext in exts {
                 map.insert(ext, value.clone());
             }

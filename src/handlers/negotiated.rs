@@ -228,7 +228,7 @@ pub fn with_path_info(
         match std::fs::metadata(as_path(&dir)) {
             Ok(m) if m.is_dir() => dir.push(b'/'),
             Ok(_) => return None,
-            Err(_) if i + 1 < comps.len() => {
+            Err(_) if i + 1 < comps.len() || url_path.ends_with(b"/") => {
                 dir.truncate(len);
                 name = Some(*comp);
                 break;
@@ -249,20 +249,28 @@ pub fn with_path_info(
                 headers,
                 list,
             } => list_reply(site, lookup.req, status, headers, &list),
-            Decision::Choose { headers, .. } => {
-                let ctx = ErrorContext {
-                    method: lookup.req.method_str,
-                    allow: Some(site.allow()),
-                    ..ErrorContext::default()
-                };
-                let mut r = Response::error(404, &ctx);
-                let mut all = headers;
-                all.append(&mut r.headers);
-                r.headers = all;
-                Reply::Generated(r)
-            }
+            Decision::Choose { headers, .. } => error_with(site, lookup.req, 404, headers),
         };
     Some(reply)
+}
+
+/// Apache's page for `status` after the negotiation's headers.
+pub fn error_with(
+    site: &Site,
+    req: &Request<'_, '_>,
+    status: u16,
+    headers: NegHeaders,
+) -> Reply<'static> {
+    let ctx = ErrorContext {
+        method: req.method_str,
+        allow: Some(site.allow()),
+        ..ErrorContext::default()
+    };
+    let mut r = Response::error(status, &ctx);
+    let mut all = headers;
+    all.append(&mut r.headers);
+    r.headers = all;
+    Reply::Generated(r)
 }
 
 /// A negotiated file asked for with a method the core handler does not serve: OPTIONS is
@@ -457,6 +465,18 @@ pub fn type_map<'s>(
             decorate(site, lookup, &mut f, extra, clock);
             Located::File(f)
         }
+        // The redirect's error keeps the map's headers (Apache's err_headers_out).
+        Located::Reply {
+            reply:
+                Reply::Error {
+                    status,
+                    location: None,
+                },
+            config,
+        } => Located::Reply {
+            reply: error_with(site, lookup.req, status, neg_headers),
+            config,
+        },
         other => other,
     }
 }

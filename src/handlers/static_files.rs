@@ -354,8 +354,16 @@ pub fn locate<'s>(
         Err(e)
             if e.kind() == io::ErrorKind::NotFound
                 && config.options.multiviews
-                && !url_path.ends_with(b"/") =>
+                && url_path.ends_with(b"/") =>
         {
+            // `/doc/` with no `doc`: negotiated with "/" as path info.
+            let neg = &mut *env.negotiation;
+            match negotiated::with_path_info(site, lookup, &config, url_path, neg) {
+                Some(reply) => return Located::reply(reply, config),
+                None => Err(e),
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound && config.options.multiviews => {
             match negotiated::multiviews(
                 site,
                 lookup,
@@ -512,7 +520,14 @@ pub fn locate<'s>(
     };
     let key = match cache.open(fs_path, &meta, site.send_policy()) {
         Ok(f) => f.key,
-        Err(e) => return Located::reply(Reply::error(stat_error(&e)), config),
+        Err(e) => {
+            let status = stat_error(&e);
+            let reply = match negotiated {
+                Some(extra) => negotiated::error_with(site, lookup.req, status, extra.headers),
+                None => Reply::error(status),
+            };
+            return Located::reply(reply, config);
+        }
     };
     let (status, etag, last_modified) = validate(site, lookup, &key, clock);
     let mut found = FoundFile {

@@ -154,7 +154,7 @@ const CASES: &[(&str, &[&str])] = &[
     (
         "[files]\nadd_type = { \"markdown\" = [\".md\"] }\n",
         &[
-            "2:14: invalid value for \"files.add_type\": \"markdown\" is not a media type (expected \"type/subtype\")",
+            "2:14: invalid value for \"files.add_type\": \"markdown\" is not a media type (expected \"type/subtype\", parameters after \";\")",
         ],
     ),
     (
