@@ -268,3 +268,24 @@ fn other_answers_keep_the_negotiation_headers() {
     );
     assert_eq!(get(&server, "/nothing/more", "").header("Vary"), None);
 }
+
+#[test]
+fn add_type_qs_and_trailing_slash() {
+    let cfg = TestConfig::default().files(&format!(
+        "options = [\"MultiViews\"]\nadd_type = {{ \"text/html;qs=0.5\" = [\".lowq\"] }}\n{LANGS}"
+    ));
+    let server = ServerGuard::start(&cfg);
+    server.write_doc("low.lowq", "<p>low</p>\n");
+    server.write_doc("low.txt", "plain text, the longer one\n");
+    // No Accept: both at 0.01, times qs: the plain text wins.
+    let r = get(&server, "/low", "");
+    assert_eq!(r.header("Content-Location"), Some("low.txt"));
+    let r = get(&server, "/low", "Accept: text/html, text/plain;q=0.4\r\n");
+    assert_eq!(r.header("Content-Location"), Some("low.lowq"));
+    assert_eq!(r.header("Content-Type"), Some("text/html; qs=0.5"));
+    server.write_doc("doc.html.en", "english\n");
+    server.write_doc("doc.html.fr", "francais\n");
+    // "/doc/" negotiates doc with "/" as path info: a 404 that still varies.
+    let r = get(&server, "/doc/", "");
+    assert_eq!((r.status, r.header("Vary")), (404, Some("accept-language")));
+}
