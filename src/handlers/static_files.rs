@@ -1,13 +1,13 @@
 //! The document tree: URL path -> file, and what to answer for it (Apache's core
 //! `default_handler` with mod_dir's DirectorySlash / DirectoryIndex in front).
 //!
-//! [`resolve_url_path`] is pure (Apache 2.4.51+'s `ap_normalize_path` + `ap_unescape_url`):
-//! its output never has `.`/`..` segments, so joined to `document_root` it is always inside it
-//! lexically; only symlinks can lead elsewhere, and the directory walk (`dir_walk.rs`) checks
-//! those as each directory's `options` say. [`serve`] stats the target, walks, checks
-//! `Require`, and picks the [`Reply`] (errors through `error_document.rs`, a directory without an
-//! index through `autoindex` when its effective options have Indexes); it never writes to the
-//! client.
+//! [`resolve_url_path`] (`url_path.rs`, pure) never leaves `.`/`..` segments, so a path joined
+//! to `document_root` is always inside it lexically; only symlinks can lead elsewhere, and the
+//! directory walk (`dir_walk.rs`) checks those as each directory's `options` say. [`serve`]
+//! stats the target, walks, checks `Require`, and picks the [`Reply`] (errors through
+//! `error_document.rs`, a directory without an index through `autoindex` when its effective
+//! options have Indexes, a missing name with MultiViews and type maps through `negotiated.rs`);
+//! it never writes to the client.
 //!
 //! Nothing is borrowed from the file cache until the very end ([`finish`]), so an error can
 //! still be turned into its ErrorDocument, which may open another file.
@@ -29,10 +29,9 @@ use crate::handlers::{
 };
 use crate::http::Site;
 use crate::http::date::http_date;
-use crate::http::escape::push_path_escaped;
 use crate::http::request::{Method, Request};
 
-pub use crate::handlers::url_path::resolve_url_path;
+pub use crate::handlers::url_path::{directory_location, resolve_url_path};
 
 /// What follows the last `/` (empty for a directory path ending in `/`).
 pub fn last_component(path: &[u8]) -> &[u8] {
@@ -149,51 +148,6 @@ fn stat_error(e: &io::Error) -> u16 {
         io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => 404,
         _ => 403,
     }
-}
-
-/// `http://host[:port]/escaped-path/?query` for a DirectorySlash redirect (Apache's
-/// `ap_construct_url` with UseCanonicalName Off): the client's Host, else the name of
-/// `server_name`; the Host's port, else `server_name`'s port, else none (80). Never the port
-/// the connection came in on (UseCanonicalPhysicalPort Off).
-pub fn directory_location(req: &Request<'_, '_>, server_name: &str, url_path: &[u8]) -> String {
-    let (server, server_port) = split_host_port(server_name);
-    let (name, port) = match req.host.filter(|h| !h.is_empty()) {
-        Some(h) => match split_host_port(h) {
-            (name, None) => (name, server_port),
-            host => host,
-        },
-        None => (server, server_port),
-    };
-    let port = port.unwrap_or(80);
-    let mut out = Vec::with_capacity(url_path.len() + name.len() + 24);
-    out.extend_from_slice(b"http://");
-    out.extend_from_slice(name.to_ascii_lowercase().as_bytes());
-    if port != 80 {
-        out.push(b':');
-        crate::http::response::push_u64(&mut out, u64::from(port));
-    }
-    push_path_escaped(&mut out, url_path);
-    out.push(b'/');
-    if let Some(q) = req.query {
-        out.push(b'?');
-        out.extend_from_slice(q.as_bytes());
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn split_host_port(h: &str) -> (&str, Option<u16>) {
-    let (name, port) = if h.starts_with('[') {
-        match h.find(']') {
-            Some(i) => (&h[..=i], h[i + 1..].strip_prefix(':')),
-            None => (h, None),
-        }
-    } else {
-        match h.rsplit_once(':') {
-            Some((n, p)) => (n, Some(p)),
-            None => (h, None),
-        }
-    };
-    (name, port.and_then(|p| p.parse().ok()))
 }
 
 /// A file chosen for the reply, not yet borrowed from the cache (its path is in `fs_path`).

@@ -2,7 +2,11 @@
 //! `%XX` escapes decoded, `.`/`..` segments and repeated slashes resolved, so the result
 //! joined to the document root always stays inside it lexically.
 //!
-//! Pure; used for the request's path, ErrorDocument URLs and type maps' variant URIs.
+//! Pure; used for the request's path, ErrorDocument URLs and type maps' variant URIs. Also
+//! the absolute URL of a DirectorySlash redirect.
+
+use crate::http::escape::push_path_escaped;
+use crate::http::request::Request;
 
 fn hex(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
@@ -114,4 +118,49 @@ pub fn resolve_url_path(raw: &[u8], out: &mut Vec<u8>) -> Result<(), u16> {
     }
     out.truncate(w);
     Ok(())
+}
+
+/// `http://host[:port]/escaped-path/?query` for a DirectorySlash redirect (Apache's
+/// `ap_construct_url` with UseCanonicalName Off): the client's Host, else the name of
+/// `server_name`; the Host's port, else `server_name`'s port, else none (80). Never the port
+/// the connection came in on (UseCanonicalPhysicalPort Off).
+pub fn directory_location(req: &Request<'_, '_>, server_name: &str, url_path: &[u8]) -> String {
+    let (server, server_port) = split_host_port(server_name);
+    let (name, port) = match req.host.filter(|h| !h.is_empty()) {
+        Some(h) => match split_host_port(h) {
+            (name, None) => (name, server_port),
+            host => host,
+        },
+        None => (server, server_port),
+    };
+    let port = port.unwrap_or(80);
+    let mut out = Vec::with_capacity(url_path.len() + name.len() + 24);
+    out.extend_from_slice(b"http://");
+    out.extend_from_slice(name.to_ascii_lowercase().as_bytes());
+    if port != 80 {
+        out.push(b':');
+        crate::http::response::push_u64(&mut out, u64::from(port));
+    }
+    push_path_escaped(&mut out, url_path);
+    out.push(b'/');
+    if let Some(q) = req.query {
+        out.push(b'?');
+        out.extend_from_slice(q.as_bytes());
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn split_host_port(h: &str) -> (&str, Option<u16>) {
+    let (name, port) = if h.starts_with('[') {
+        match h.find(']') {
+            Some(i) => (&h[..=i], h[i + 1..].strip_prefix(':')),
+            None => (h, None),
+        }
+    } else {
+        match h.rsplit_once(':') {
+            Some((n, p)) => (n, Some(p)),
+            None => (h, None),
+        }
+    };
+    (name, port.and_then(|p| p.parse().ok()))
 }
