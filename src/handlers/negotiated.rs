@@ -117,10 +117,21 @@ fn list_reply(
     headers: NegHeaders,
     list: &str,
 ) -> Reply<'static> {
+    page_with(site, req, status, headers, Some(list))
+}
+
+/// Apache's page for `status` (with `note`, the list of variants) after `headers`.
+fn page_with(
+    site: &Site,
+    req: &Request<'_, '_>,
+    status: u16,
+    headers: NegHeaders,
+    note: Option<&str>,
+) -> Reply<'static> {
     let ctx = ErrorContext {
         method: req.method_str,
         allow: Some(site.allow()),
-        note: Some(list),
+        note,
         ..ErrorContext::default()
     };
     let mut r = Response::error(status, &ctx);
@@ -254,23 +265,15 @@ pub fn with_path_info(
     Some(reply)
 }
 
-/// Apache's page for `status` after the negotiation's headers.
+/// Apache's page for `status` after the negotiation's headers (Apache keeps its
+/// `err_headers_out` on error pages).
 pub fn error_with(
     site: &Site,
     req: &Request<'_, '_>,
     status: u16,
     headers: NegHeaders,
 ) -> Reply<'static> {
-    let ctx = ErrorContext {
-        method: req.method_str,
-        allow: Some(site.allow()),
-        ..ErrorContext::default()
-    };
-    let mut r = Response::error(status, &ctx);
-    let mut all = headers;
-    all.append(&mut r.headers);
-    r.headers = all;
-    Reply::Generated(r)
+    page_with(site, req, status, headers, None)
 }
 
 /// A negotiated file asked for with a method the core handler does not serve: OPTIONS is
@@ -284,30 +287,21 @@ pub fn not_a_file(
     fs_path: &[u8],
     extra: Extra,
 ) -> Reply<'static> {
-    let mut r = match method {
+    match method {
         Method::Options => {
             let mime = site.mime().headers_for(last_component(fs_path), config);
             let mut r = Response::new(200);
+            r.headers = extra.headers;
+            r.headers.push(("Allow", site.allow().to_string()));
+            r.content_type = mime.content_type;
             if let Some(l) = mime.language {
                 r.after_type.push(("Content-Language", l));
             }
-            r.headers.push(("Allow", site.allow().to_string()));
-            r.content_type = mime.content_type;
-            r
+            Reply::Generated(r)
         }
-        m => {
-            let ctx = ErrorContext {
-                method: req.method_str,
-                allow: Some(site.allow()),
-                ..ErrorContext::default()
-            };
-            Response::error(if m == Method::Unknown { 501 } else { 405 }, &ctx)
-        }
-    };
-    let mut headers = extra.headers;
-    headers.append(&mut r.headers);
-    r.headers = headers;
-    Reply::Generated(r)
+        Method::Unknown => error_with(site, req, 501, extra.headers),
+        _ => error_with(site, req, 405, extra.headers),
+    }
 }
 
 /// Is `file_name` handled by the type-map handler in this directory? Cheap when there is no
