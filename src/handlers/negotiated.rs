@@ -112,22 +112,28 @@ fn prefs(config: &DirConfig) -> LanguagePrefs<'_> {
 /// negotiation's headers.
 fn list_reply(
     site: &Site,
+    config: &DirConfig,
     req: &Request<'_, '_>,
     status: u16,
     headers: NegHeaders,
     list: &str,
 ) -> Reply<'static> {
-    page_with(site, req, status, headers, Some(list))
+    page_with(site, config, req, status, headers, Some(list))
 }
 
-/// Apache's page for `status` (with `note`, the list of variants) after `headers`.
+/// Apache's page for `status` (with `note`, the list of variants) after `headers`; a plain
+/// error (without them) when the directory has an ErrorDocument for it, which then applies.
 fn page_with(
     site: &Site,
+    config: &DirConfig,
     req: &Request<'_, '_>,
     status: u16,
     headers: NegHeaders,
     note: Option<&str>,
 ) -> Reply<'static> {
+    if config.error_document.contains_key(&status) {
+        return Reply::error(status);
+    }
     let ctx = ErrorContext {
         method: req.method_str,
         allow: Some(site.allow()),
@@ -193,7 +199,7 @@ pub fn multiviews(
                 "AH00690: no acceptable variant: {}",
                 String::from_utf8_lossy(fs_path)
             );
-            MultiOutcome::Reply(list_reply(site, lookup.req, status, headers, &list))
+            MultiOutcome::Reply(list_reply(site, config, lookup.req, status, headers, &list))
         }
         Decision::Choose { index, headers } => {
             fs_path.truncate(dir_len);
@@ -259,8 +265,8 @@ pub fn with_path_info(
                 status,
                 headers,
                 list,
-            } => list_reply(site, lookup.req, status, headers, &list),
-            Decision::Choose { headers, .. } => error_with(site, lookup.req, 404, headers),
+            } => list_reply(site, config, lookup.req, status, headers, &list),
+            Decision::Choose { headers, .. } => error_with(site, config, lookup.req, 404, headers),
         };
     Some(reply)
 }
@@ -269,11 +275,12 @@ pub fn with_path_info(
 /// `err_headers_out` on error pages).
 pub fn error_with(
     site: &Site,
+    config: &DirConfig,
     req: &Request<'_, '_>,
     status: u16,
     headers: NegHeaders,
 ) -> Reply<'static> {
-    page_with(site, req, status, headers, None)
+    page_with(site, config, req, status, headers, None)
 }
 
 /// A negotiated file asked for with a method the core handler does not serve: OPTIONS is
@@ -299,8 +306,8 @@ pub fn not_a_file(
             }
             Reply::Generated(r)
         }
-        Method::Unknown => error_with(site, req, 501, extra.headers),
-        _ => error_with(site, req, 405, extra.headers),
+        Method::Unknown => error_with(site, config, req, 501, extra.headers),
+        _ => error_with(site, config, req, 405, extra.headers),
     }
 }
 
@@ -389,7 +396,7 @@ pub fn type_map<'s>(
                 "AH00690: no acceptable variant: {}",
                 String::from_utf8_lossy(fs_path)
             );
-            let reply = list_reply(site, lookup.req, status, headers, &list);
+            let reply = list_reply(site, &config, lookup.req, status, headers, &list);
             return Located::Reply { reply, config };
         }
         Decision::Choose { index, headers } => (index, headers),
@@ -468,7 +475,7 @@ pub fn type_map<'s>(
                 },
             config,
         } => Located::Reply {
-            reply: error_with(site, lookup.req, status, neg_headers),
+            reply: error_with(site, &config, lookup.req, status, neg_headers),
             config,
         },
         other => other,

@@ -477,7 +477,9 @@ pub fn locate<'s>(
         Err(e) => {
             let status = stat_error(&e);
             let reply = match negotiated {
-                Some(extra) => negotiated::error_with(site, lookup.req, status, extra.headers),
+                Some(extra) => {
+                    negotiated::error_with(site, &config, lookup.req, status, extra.headers)
+                }
                 None => Reply::error(status),
             };
             return Located::reply(reply, config);

@@ -289,3 +289,16 @@ fn add_type_qs_and_trailing_slash() {
     let r = get(&server, "/doc/", "");
     assert_eq!((r.status, r.header("Vary")), (404, Some("accept-language")));
 }
+
+#[test]
+fn error_documents_still_apply() {
+    let cfg = TestConfig::default().files(&format!(
+        "options = [\"MultiViews\"]\nerror_document = {{ \"404\" = \"Gone away\", \"406\" = \"No such language\" }}\n{LANGS}"
+    ));
+    let server = ServerGuard::start(&cfg);
+    server.write_doc("doc.html.en", "english\n");
+    let r = get(&server, "/doc/more", "");
+    assert_eq!((r.status, r.text().as_str()), (404, "Gone away"));
+    let r = get(&server, "/doc", "Accept-Language: it\r\n");
+    assert_eq!((r.status, r.text().as_str()), (406, "No such language"));
+}
