@@ -1,7 +1,8 @@
 //! The effects of negotiation: finding the variants of a MultiViews request in its directory
 //! (`read_types_multi`) and reading type maps, with what can be kept between requests cached
-//! per child: a directory's names (checked against the directory's mtime with one `stat`),
-//! and a parsed map (checked against the map's stat, which the request makes anyway).
+//! per child: a directory's names (checked against the directory's mtime with one `stat`; a
+//! directory changed in the last two seconds is read again), and a parsed map (checked
+//! against the map's stat, which the request makes anyway).
 //!
 //! Each candidate file is still `stat`ed per request, as Apache's sub-requests do: its
 //! length is part of the choice and its type decides whether it counts.
@@ -131,7 +132,12 @@ impl NegotiationCache {
         let meta = std::fs::metadata(as_path(dir))?;
         let mtime = mtime_ns(&meta);
         let now = self.tick();
-        let fresh = self.dirs.get(dir).is_some_and(|l| l.mtime_ns == mtime);
+        // A directory changed within the last two seconds is read again: on a file system
+        // with coarse timestamps another change in the same tick would not show.
+        let settled = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .is_ok_and(|d| (d.as_nanos() as i128) - mtime > 2_000_000_000);
+        let fresh = settled && self.dirs.get(dir).is_some_and(|l| l.mtime_ns == mtime);
         if !fresh {
             let mut entries = Vec::new();
             for entry in std::fs::read_dir(as_path(dir))? {
