@@ -113,11 +113,13 @@ fn accept_quality(
     s.definite = s.definite && q_definite;
 }
 
-/// `find_lang_index`: the first LanguagePriority entry that is a prefix of `lang`.
+/// `find_lang_index`: the first LanguagePriority entry that is a prefix of `lang`, ignoring
+/// case (httpd 2.4.71 matches `EN-GB` and `EN` to a variant in `en-gb`).
 fn priority_index(priority: &[String], lang: &str) -> i32 {
+    let lang = lang.as_bytes();
     priority
         .iter()
-        .position(|p| lang.as_bytes().starts_with(p.as_bytes()))
+        .position(|p| lang.len() >= p.len() && lang[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
         .map_or(-1, |i| i as i32)
 }
 

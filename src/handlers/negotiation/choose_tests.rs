@@ -452,6 +452,19 @@ fn cases() -> Vec<Case> {
             want: Some("a.en.txt"),
             ..C
         },
+        // LanguagePriority matches case-insensitively, and as a prefix.
+        Case {
+            variants: &["p.fr|text/html|fr", "p.gb|text/html|en-gb"],
+            priority: &["EN-GB", "fr"],
+            want: Some("p.gb"),
+            ..C
+        },
+        Case {
+            variants: &["p.fr|text/html|fr", "p.gb|text/html|en-gb"],
+            priority: &["EN", "fr"],
+            want: Some("p.gb"),
+            ..C
+        },
     ]
 }
 
