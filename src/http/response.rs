@@ -16,6 +16,7 @@ pub fn reason(status: u16) -> &'static str {
         200 => "OK",
         204 => "No Content",
         206 => "Partial Content",
+        300 => "Multiple Choices",
         301 => "Moved Permanently",
         302 => "Found",
         304 => "Not Modified",
@@ -38,6 +39,7 @@ pub fn reason(status: u16) -> &'static str {
         503 => "Service Unavailable",
         504 => "Gateway Timeout",
         505 => "HTTP Version Not Supported",
+        506 => "Variant Also Negotiates",
         _ => "Unknown Reason",
     }
 }
@@ -127,6 +129,9 @@ pub struct Response {
     pub headers: Vec<(&'static str, String)>,
     /// Content-Type value, if any.
     pub content_type: Option<String>,
+    /// Header lines after Content-Type (Content-Encoding, Content-Language: Apache's header
+    /// filter adds them last).
+    pub after_type: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
     pub framing: Framing,
 }
@@ -140,6 +145,7 @@ impl Response {
             status,
             headers: Vec::new(),
             content_type: None,
+            after_type: Vec::new(),
             body: Vec::new(),
             framing: Framing::Length,
         }
@@ -199,6 +205,9 @@ impl Response {
         if let Some(ct) = &self.content_type {
             push_header(out, "Content-Type", ct.as_bytes());
         }
+        for (name, value) in &self.after_type {
+            push_header(out, name, value.as_bytes());
+        }
         out.extend_from_slice(b"\r\n");
         if with_body {
             self.push_body(out);
@@ -233,7 +242,7 @@ pub struct ErrorContext<'a> {
     /// The Expect value the client sent (417).
     pub expect: Option<&'a [u8]>,
     /// Apache's `error-notes`: a sentence some 400s add ("Size of a request header field
-    /// exceeds server limit.").
+    /// exceeds server limit."); for a 300 or 406, mod_negotiation's list of variants.
     pub note: Option<&'a str>,
     /// Apache's `recursive_error`: the answer this page replaced (a 301 or 403 made before the
     /// request body was read, which then failed to read), or the status an ErrorDocument
@@ -269,6 +278,14 @@ pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
             );
             out.extend_from_slice(ctx.note.unwrap_or("").as_bytes());
             out.extend_from_slice(b"</p>\n");
+        }
+        // mod_negotiation's list of variants is the note of a 300 or 406.
+        300 => out.extend_from_slice(ctx.note.unwrap_or("").as_bytes()),
+        406 => {
+            out.extend_from_slice(
+                b"<p>An appropriate representation of the requested resource could not be found on this server.</p>\n",
+            );
+            out.extend_from_slice(ctx.note.unwrap_or("").as_bytes());
         }
         403 => out.extend_from_slice(b"<p>You don't have permission to access this resource.</p>\n"),
         404 => out.extend_from_slice(b"<p>The requested URL was not found on this server.</p>\n"),
@@ -309,6 +326,10 @@ pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
             push_html_escaped(out, method.as_bytes());
             out.extend_from_slice(b" not supported for current URL.<br />\n</p>\n");
         }
+        // httpd 2.4.71 leaves the URI out.
+        506 => out.extend_from_slice(
+            b"<p>A variant for the requested resource\n<pre>\n\n</pre>\nis itself a negotiable resource. This indicates a configuration error.</p>\n",
+        ),
         503 => out.extend_from_slice(
             b"<p>The server is temporarily unable to service your\nrequest due to maintenance downtime or capacity\nproblems. Please try again later.</p>\n",
         ),
