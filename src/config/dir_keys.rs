@@ -1,9 +1,6 @@
 //! The per-directory keys `[files]` and `[[directory]]` share: checked and turned into one
 //! [`DirSettings`] (what this scope says; unset keys inherit). `[files]` then resolves it
 //! over Apache's defaults (`files.rs`), a section keeps it for the merge (`merge.rs`).
-//!
-//! Still refused, with the issue that brings them: MultiViews and `add_handler` (content
-//! negotiation, issue #7).
 
 use std::collections::BTreeMap;
 
@@ -16,10 +13,11 @@ use super::directives::{
 use super::error::Diagnostics;
 use super::extract::{MapEntry, Val, take, take_item, take_list, take_map};
 use super::file::ExtensionMap;
-use super::later::NEGOTIATION;
 use super::lenient::{Field, Item, StringList};
 use super::types::{DirSettings, ErrorDocument, OptionsDirective, RequireLine};
-use super::values::{is_language_tag, is_media_type, is_token, normalize_extension};
+use super::values::{
+    is_language_tag, is_media_type_with_params, is_token, normalize_extension, normalize_media_type,
+};
 
 /// The raw per-directory keys of one scope.
 #[derive(Default)]
@@ -49,7 +47,10 @@ pub fn dir_settings(diag: &mut Diagnostics<'_>, raw: RawDirKeys, section: &str) 
         directory_index: directory_index(diag, raw.directory_index, &key("directory_index")),
         require: require(diag, raw.require, &key("require")),
         error_document: error_document(diag, raw.error_document, &key("error_document")),
-        add_type: extension_map(diag, raw.add_type, &key("add_type"), check_media_type),
+        add_type: extension_map(diag, raw.add_type, &key("add_type"), check_media_type)
+            .into_iter()
+            .map(|(ext, ty)| (ext, normalize_media_type(&ty)))
+            .collect(),
         add_language: extension_map(diag, raw.add_language, &key("add_language"), |name| {
             (!is_language_tag(name)).then(|| format!("\"{name}\" is not a language tag"))
         }),
@@ -81,7 +82,7 @@ pub fn dir_settings(diag: &mut Diagnostics<'_>, raw: RawDirKeys, section: &str) 
     }
 }
 
-/// Options as written; MultiViews (turned on) is not supported yet.
+/// Options as written.
 fn options(
     diag: &mut Diagnostics<'_>,
     field: Field<StringList>,
@@ -90,18 +91,7 @@ fn options(
     let list = take_list(diag, field, key)?;
     let words: Vec<&str> = list.value.iter().map(|v| v.value.as_str()).collect();
     match parse_options(&words) {
-        Ok(directive) => {
-            let multiviews = match directive {
-                OptionsDirective::Replace(o) => o.multiviews,
-                OptionsDirective::Change { add, .. } => add.multiviews,
-            };
-            if multiviews {
-                let why = format!("MultiViews comes with {NEGOTIATION}");
-                diag.unsupported(list.span, key, &why);
-                return None;
-            }
-            Some(directive)
-        }
+        Ok(directive) => Some(directive),
         Err((i, detail)) => {
             let span = list.value.get(i).map_or(list.span, |v| v.span.clone());
             diag.invalid(span, key, detail);
@@ -213,8 +203,11 @@ fn error_document(
 }
 
 fn check_media_type(name: &str) -> Option<String> {
-    (!is_media_type(name))
-        .then(|| format!("\"{name}\" is not a media type (expected \"type/subtype\")"))
+    (!is_media_type_with_params(name)).then(|| {
+        format!(
+            "\"{name}\" is not a media type (expected \"type/subtype\", parameters after \";\")"
+        )
+    })
 }
 
 /// A mod_mime table, `{ NAME = [extensions] }` -> extension -> name (lower case, as mod_mime
@@ -273,22 +266,16 @@ fn extensions(diag: &mut Diagnostics<'_>, entry: &MapEntry, key: &str) -> Vec<Va
     out
 }
 
-/// AddHandler: checked; any handler is not supported yet (type maps come with issue #7).
+/// AddHandler: only the `type-map` handler exists.
 fn add_handler(
     diag: &mut Diagnostics<'_>,
     field: Field<ExtensionMap>,
     key: &str,
 ) -> BTreeMap<String, String> {
-    let span = field.as_ref().map(|f| f.span());
-    let map = extension_map(diag, field, key, |name| {
+    extension_map(diag, field, key, |name| {
         (name != "type-map")
             .then(|| format!("\"{name}\" is not a handler mpmd has (only \"type-map\")"))
-    });
-    if let (Some(span), false) = (span, map.is_empty()) {
-        let why = format!("leave it unset; type maps come with {NEGOTIATION}");
-        diag.unsupported(span, key, &why);
-    }
-    BTreeMap::new()
+    })
 }
 
 fn default_language(diag: &mut Diagnostics<'_>, field: Field<String>, key: &str) -> Option<String> {

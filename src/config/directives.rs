@@ -15,6 +15,9 @@ use super::types::{
 };
 use super::values::{merge_options, parse_force_language_priority};
 
+/// AddType values are rewritten the same way in `mpmd.toml` and `.htaccess`.
+pub use super::values::normalize_media_type;
+
 /// `Options` as written in one scope: unprefixed words replace the inherited set, `+`/`-`
 /// words change it (Apache's `opts_add` / `opts_remove`). `All`/`None` first count as
 /// unprefixed (`["None", "+Indexes"]` replaces).
@@ -76,7 +79,8 @@ pub fn parse_allow_override(words: &[&str]) -> Result<AllowOverride, (usize, Str
         match (known, args) {
             (Some(&"None"), None) => allow = AllowOverride::NONE,
             (Some(&"All"), None) => allow = AllowOverride::ALL,
-            (Some(&"Options"), None) => allow.options = Some(Options::ALL_KNOWN),
+            // Apache's set_override: a bare "Options" allows OPT_ALL only.
+            (Some(&"Options"), None) => allow.options = Some(Options::OPT_ALL),
             (Some(&"Options"), Some(args)) => {
                 let names: Vec<&str> = args.split(',').map(str::trim).collect();
                 let listed =
@@ -324,7 +328,7 @@ mod tests {
             (
                 &["options", "limit"],
                 AllowOverride {
-                    options: Some(Options::ALL_KNOWN),
+                    options: Some(Options::OPT_ALL),
                     limit: true,
                     ..none
                 },

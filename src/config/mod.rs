@@ -17,7 +17,6 @@ mod error;
 mod extract;
 mod file;
 mod files;
-mod later;
 mod lenient;
 mod merge;
 mod mpm;

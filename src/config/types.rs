@@ -389,7 +389,16 @@ pub struct Options {
 }
 
 impl Options {
-    /// Every option mpmd knows (what `AllowOverride All` / `Options` lets a `.htaccess` set).
+    /// Apache's `OPT_ALL` (what `Options All` and a bare `AllowOverride Options` mean):
+    /// FollowSymLinks and Indexes, not SymLinksIfOwnerMatch, not MultiViews.
+    pub const OPT_ALL: Options = Options {
+        follow_symlinks: true,
+        symlinks_if_owner_match: false,
+        indexes: true,
+        multiviews: false,
+    };
+
+    /// Every option mpmd knows (what `AllowOverride All` lets a `.htaccess` set).
     pub const ALL_KNOWN: Options = Options {
         follow_symlinks: true,
         symlinks_if_owner_match: true,

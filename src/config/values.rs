@@ -306,6 +306,28 @@ pub fn is_media_type(text: &str) -> bool {
     matches!(text.split_once('/'), Some((a, b)) if is_token(a) && is_token(b))
 }
 
+/// A media type with optional parameters, as AddType takes it (`text/html;qs=0.5`): the type
+/// is `type/subtype`, each parameter `name=value`.
+pub fn is_media_type_with_params(text: &str) -> bool {
+    let mut parts = text.split(';');
+    parts.next().is_some_and(|t| is_media_type(t.trim()))
+        && parts.all(|p| {
+            let p = p.trim();
+            p.is_empty()
+                || matches!(p.split_once('='), Some((n, v)) if is_token(n.trim()) && !v.trim().is_empty())
+        })
+}
+
+/// mod_mime's rewriting of an AddType value: parameters after `; ` (`text/html;qs=0.5` ->
+/// `text/html; qs=0.5`), which is how the Content-Type header shows them.
+pub fn normalize_media_type(text: &str) -> String {
+    text.split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// A language tag such as `en`, `en-GB`, `zh-Hant`.
 pub fn is_language_tag(text: &str) -> bool {
     !text.is_empty()
@@ -484,6 +506,24 @@ mod tests {
         assert!(normalize_extension("a/b").is_err());
         assert!(is_media_type("text/markdown"));
         assert!(!is_media_type("markdown"));
+        for (text, ok) in [
+            ("text/html;qs=0.5", true),
+            ("text/html; qs=0.5; level=3", true),
+            ("text/html;", true),
+            ("text/html;qs", false),
+            ("text/html;=1", false),
+            ("html;qs=1", false),
+        ] {
+            assert_eq!(is_media_type_with_params(text), ok, "{text}");
+        }
+        assert_eq!(
+            normalize_media_type("text/html;qs=0.5"),
+            "text/html; qs=0.5"
+        );
+        assert_eq!(
+            normalize_media_type(" text/html ;  level=3;"),
+            "text/html; level=3"
+        );
         assert!(is_language_tag("en-GB"));
         assert!(!is_language_tag("en_GB"));
     }

@@ -18,8 +18,9 @@ pub struct Stamp {
     pub mtime_us: i64,
 }
 
-/// Longest ETag: `W/"` + three 16-digit numbers + two dashes + `"`.
-pub const MAX_ETAG: usize = 3 + 16 * 3 + 2 + 1;
+/// Longest ETag: `W/"` + three 16-digit numbers + two dashes + `"`, then for a negotiated
+/// file `;` and the variant list validator (at most three more numbers and two dashes).
+pub const MAX_ETAG: usize = 3 + 16 * 3 + 2 + 1 + 1 + 16 * 3 + 2;
 
 /// An ETag value held inline (no allocation).
 #[derive(Debug, Clone, Copy)]
@@ -59,6 +60,10 @@ impl Etag {
 /// lower-case hex joined by `-`, quoted; weak (`W/`) unless the file was modified more than a
 /// second before the request. `None` when FileETag is None.
 pub fn etag(stamp: &Stamp, bits: FileEtag, request_time_us: i64) -> Option<Etag> {
+    etag_ex(stamp, bits, request_time_us, false)
+}
+
+fn etag_ex(stamp: &Stamp, bits: FileEtag, request_time_us: i64, force_weak: bool) -> Option<Etag> {
     if !(bits.inode || bits.size || bits.mtime) {
         return None;
     }
@@ -66,7 +71,7 @@ pub fn etag(stamp: &Stamp, bits: FileEtag, request_time_us: i64) -> Option<Etag>
         buf: [0; MAX_ETAG],
         len: 0,
     };
-    if request_time_us - stamp.mtime_us <= 1_000_000 {
+    if force_weak || request_time_us - stamp.mtime_us <= 1_000_000 {
         e.push(b'W');
         e.push(b'/');
     }
@@ -87,6 +92,45 @@ pub fn etag(stamp: &Stamp, bits: FileEtag, request_time_us: i64) -> Option<Etag>
         }
     }
     e.push(b'"');
+    Some(e)
+}
+
+/// Apache's ETag for something that is not a file (a MultiViews resource's directory
+/// listing): `[W/]"mtime"`, weak when modified within a second of the request.
+pub fn mtime_etag(mtime_us: i64, request_time_us: i64) -> Etag {
+    let mut e = Etag {
+        buf: [0; MAX_ETAG],
+        len: 0,
+    };
+    if request_time_us - mtime_us <= 1_000_000 {
+        e.push(b'W');
+        e.push(b'/');
+    }
+    e.push(b'"');
+    e.push_hex(mtime_us as u64);
+    e.push(b'"');
+    e
+}
+
+/// The ETag of a negotiated file (`ap_set_etag` with a variant list validator): the file's
+/// ETag (weak if `vlv` is) without its closing quote, `;`, and the validator's value without
+/// its quotes. httpd 2.4.71 sends it so, without a closing quote. `None` when FileETag is
+/// None.
+pub fn negotiated_etag(
+    stamp: &Stamp,
+    bits: FileEtag,
+    request_time_us: i64,
+    vlv: &Etag,
+) -> Option<Etag> {
+    let v = vlv.as_bytes();
+    let weak = v.starts_with(b"W/");
+    let mut e = etag_ex(stamp, bits, request_time_us, weak)?;
+    e.len -= 1;
+    e.push(b';');
+    let inner = &v[if weak { 3 } else { 1 }..];
+    for &b in inner.strip_suffix(b"\"").unwrap_or(inner) {
+        e.push(b);
+    }
     Some(e)
 }
 

@@ -508,3 +508,47 @@ fn range_and_if_range_table() {
         assert_eq!(evaluate(&c, Some(ET), LM, now), want, "{name}");
     }
 }
+
+#[test]
+fn negotiated_etags_carry_the_variant_list_validator() {
+    // Values seen from httpd 2.4.71: "8-59b08c1fa4000;5f128840d4000 (no closing quote).
+    let file = Stamp {
+        inode: 7,
+        size: 8,
+        mtime_us: 0x59b08c1fa4000,
+    };
+    let dir_mtime = 0x5f128840d4000;
+    let later = dir_mtime + 5_000_000;
+    let vlv = mtime_etag(dir_mtime, later);
+    assert_eq!(vlv.as_bytes(), b"\"5f128840d4000\"");
+    let e = negotiated_etag(&file, DEFAULT, later, &vlv).unwrap();
+    assert_eq!(e.as_bytes(), b"\"8-59b08c1fa4000;5f128840d4000");
+    // A type map's validator is the map's own ETag.
+    let map = etag(
+        &Stamp {
+            inode: 1,
+            size: 0x51,
+            mtime_us: 0x5d479f7f96000,
+        },
+        DEFAULT,
+        later,
+    )
+    .unwrap();
+    let e = negotiated_etag(&file, DEFAULT, later, &map).unwrap();
+    assert_eq!(e.as_bytes(), b"\"8-59b08c1fa4000;51-5d479f7f96000");
+    // A weak validator makes the whole tag weak.
+    let weak = mtime_etag(dir_mtime, dir_mtime + 500_000);
+    assert_eq!(weak.as_bytes(), b"W/\"5f128840d4000\"");
+    let e = negotiated_etag(&file, DEFAULT, dir_mtime + 500_000, &weak).unwrap();
+    assert_eq!(e.as_bytes(), b"W/\"8-59b08c1fa4000;5f128840d4000");
+    // The longest tag fits.
+    let big = Stamp {
+        inode: u64::MAX,
+        size: u64::MAX,
+        mtime_us: i64::MAX,
+    };
+    let vlv = etag(&big, ALL, 0).unwrap();
+    let e = negotiated_etag(&big, ALL, 0, &vlv).unwrap();
+    assert_eq!(e.as_bytes().len(), MAX_ETAG - 1);
+    assert!(negotiated_etag(&file, NONE, later, &vlv).is_none());
+}

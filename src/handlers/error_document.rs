@@ -82,6 +82,7 @@ fn internal_redirect<'s>(
         },
         query,
         conditional: false,
+        depth: 0,
     };
     let RequestPaths {
         fs_path, scratch, ..

@@ -8,7 +8,8 @@
 //! Reading, caching and logging are in `htaccess_cache.rs`.
 
 use crate::config::directives::{
-    options_named, parse_error_document, parse_error_status, parse_options, parse_require,
+    options_named, parse_error_document, parse_error_status, parse_force_language, parse_options,
+    parse_require,
 };
 use crate::config::{AllowOverride, DirSettings, Options, OptionsDirective};
 
@@ -124,7 +125,7 @@ pub fn split_words(line: &str) -> Vec<String> {
 }
 
 /// The directives mpmd applies from `.htaccess`, with their class.
-const DIRECTIVES: [(&str, OverrideClass); 9] = [
+const DIRECTIVES: [(&str, OverrideClass); 12] = [
     ("Options", OverrideClass::Options),
     ("DirectoryIndex", OverrideClass::Indexes),
     ("Require", OverrideClass::AuthConfig),
@@ -134,24 +135,13 @@ const DIRECTIVES: [(&str, OverrideClass); 9] = [
     ("AddCharset", OverrideClass::FileInfo),
     ("AddEncoding", OverrideClass::FileInfo),
     ("DefaultLanguage", OverrideClass::FileInfo),
+    ("AddHandler", OverrideClass::FileInfo),
+    ("LanguagePriority", OverrideClass::FileInfo),
+    ("ForceLanguagePriority", OverrideClass::FileInfo),
 ];
 
 /// Apache directives mpmd knows but does not take from `.htaccess` (yet), with why.
-const REFUSED: [(&str, &str); 4] = [
-    (
-        "AddHandler",
-        "is not supported yet (type maps come with issue #7, \"content negotiation\")",
-    ),
-    (
-        "LanguagePriority",
-        "is not supported in .htaccess yet (issue #7, \"content negotiation\")",
-    ),
-    (
-        "ForceLanguagePriority",
-        "is not supported in .htaccess yet (issue #7, \"content negotiation\")",
-    ),
-    ("AllowOverride", "not allowed here"),
-];
+const REFUSED: [(&str, &str); 1] = [("AllowOverride", "not allowed here")];
 
 /// Two `Options` directives of one scope, as Apache applies them in order.
 fn combine_options(first: Option<OptionsDirective>, then: OptionsDirective) -> OptionsDirective {
@@ -226,16 +216,6 @@ fn apply(s: &mut DirSettings, name: &str, args: &[String]) -> Result<Options, St
                 return Err("Options requires at least one argument".into());
             }
             let d = parse_options(&words).map_err(|(_, detail)| detail)?;
-            let on = match d {
-                OptionsDirective::Replace(o) => o.multiviews,
-                OptionsDirective::Change { add, .. } => add.multiviews,
-            };
-            if on {
-                return Err(
-                    "Options MultiViews is not supported yet (issue #7, \"content negotiation\")"
-                        .into(),
-                );
-            }
             named = options_named(d);
             s.options = Some(combine_options(s.options, d));
         }
@@ -266,17 +246,43 @@ fn apply(s: &mut DirSettings, name: &str, args: &[String]) -> Result<Options, St
             s.error_document
                 .insert(status, parse_error_document(target)?);
         }
-        "AddType" | "AddLanguage" | "AddCharset" | "AddEncoding" => {
+        "AddType" | "AddLanguage" | "AddCharset" | "AddEncoding" | "AddHandler" => {
             let (value, exts) = extension_args(name, args)?;
+            if name == "AddHandler" && value != "type-map" {
+                return Err(format!(
+                    "AddHandler: \"{}\" is not a handler mpmd has (only \"type-map\")",
+                    args[0]
+                ));
+            }
             let map = match name {
                 "AddType" => &mut s.add_type,
                 "AddLanguage" => &mut s.add_language,
                 "AddCharset" => &mut s.add_charset,
+                "AddHandler" => &mut s.add_handler,
                 _ => &mut s.add_encoding,
+            };
+            let value = if name == "AddType" {
+                crate::config::directives::normalize_media_type(&value)
+            } else {
+                value
             };
             for ext in exts {
                 map.insert(ext, value.clone());
             }
+        }
+        "LanguagePriority" => {
+            if args.is_empty() {
+                return Err("LanguagePriority requires at least one argument".into());
+            }
+            s.language_priority
+                .get_or_insert_with(Vec::new)
+                .extend(args.iter().cloned());
+        }
+        "ForceLanguagePriority" => {
+            if args.is_empty() {
+                return Err("ForceLanguagePriority requires at least one argument".into());
+            }
+            s.force_language_priority = Some(parse_force_language(&args.join(" "))?);
         }
         "DefaultLanguage" => {
             let [tag] = args else {
@@ -310,8 +316,9 @@ pub fn parse(text: &str) -> Htaccess {
                 None => format!(
                     "Invalid command '{word}', perhaps misspelled or defined by a module not \
                      included in the server configuration (mpmd takes Options, DirectoryIndex, \
-                     Require, ErrorDocument, AddType, AddLanguage, AddCharset, AddEncoding and \
-                     DefaultLanguage from .htaccess files)"
+                     Require, ErrorDocument, AddType, AddLanguage, AddCharset, AddEncoding, \
+                     AddHandler, DefaultLanguage, LanguagePriority and ForceLanguagePriority \
+                     from .htaccess files)"
                 ),
             };
             h.error = Some((HtError { line, message }, None));

@@ -48,7 +48,11 @@ fn every_supported_directive() {
          AddLanguage fr .fr\n\
          AddCharset UTF-8 .utf8\n\
          AddEncoding x-gzip .gz\n\
-         DefaultLanguage en\r\n",
+         DefaultLanguage en\r\n\
+         AddHandler type-map .var .map\n\
+         LanguagePriority en fr\n\
+         LanguagePriority de\n\
+         ForceLanguagePriority Prefer Fallback\n",
     );
     assert_eq!(
         s.options,
@@ -95,6 +99,21 @@ fn every_supported_directive() {
     assert_eq!(s.add_charset["utf8"], "utf-8");
     assert_eq!(s.add_encoding["gz"], "x-gzip");
     assert_eq!(s.default_language.as_deref(), Some("en"));
+    assert_eq!(s.add_handler["var"], "type-map");
+    assert_eq!(s.add_handler["map"], "type-map");
+    assert_eq!(
+        s.language_priority.as_deref(),
+        Some(&["en".to_string(), "fr".into(), "de".into()][..])
+    );
+    assert_eq!(
+        s.force_language_priority,
+        Some(crate::config::ForceLanguagePriority {
+            prefer: true,
+            fallback: true
+        })
+    );
+    let s = settings("Options +MultiViews");
+    assert!(matches!(s.options, Some(OptionsDirective::Change { add, .. }) if add.multiviews));
 }
 
 #[test]
@@ -149,12 +168,17 @@ fn errors_stop_at_the_first_one() {
             3,
             "either all options must start",
         ),
-        ("Options +MultiViews", 1, "MultiViews is not supported yet"),
         (
-            "AddHandler type-map .var",
+            "AddHandler cgi-script .cgi",
             1,
-            "AddHandler is not supported yet",
+            "\"cgi-script\" is not a handler mpmd has",
         ),
+        (
+            "ForceLanguagePriority Sometimes",
+            1,
+            "\"Sometimes\" is not one of",
+        ),
+        ("LanguagePriority", 1, "LanguagePriority requires"),
         ("Require not ip 10.1", 1, "negative Require"),
         ("Require all", 1, "is not a valid require line"),
         ("ErrorDocument 404", 1, "ErrorDocument takes two arguments"),

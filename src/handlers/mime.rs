@@ -25,11 +25,27 @@ pub struct MimeTable {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MimeHeaders {
     pub content_type: Option<String>,
-    /// `Content-Language`: the languages of every extension (`a.html.en.de`), or
+    /// `Content-Language`: the languages of every extension (`a.html.en.de` -> `en,de`), or
     /// DefaultLanguage.
     pub language: Option<String>,
     /// `Content-Encoding`: the encodings of every extension, in order.
     pub encoding: Option<String>,
+    /// A negotiated response's Content-Location, Alternates, Vary and TCN (sent first).
+    pub negotiation: Vec<(&'static str, String)>,
+}
+
+/// The handler name of type maps.
+pub const TYPE_MAP: &str = "type-map";
+
+/// mod_mime's view of a file name, for negotiation ([`MimeTable::name_info`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NameInfo {
+    pub content_type: Option<String>,
+    pub languages: Vec<String>,
+    pub encodings: Vec<String>,
+    pub handler: Option<String>,
+    /// The base name, then the extensions nothing recognised.
+    pub exceptions: Vec<Vec<u8>>,
 }
 
 /// Longest extension looked up (longer ones cannot be in any sane table).
@@ -159,9 +175,87 @@ impl MimeTable {
         });
         MimeHeaders {
             content_type,
-            language: (!languages.is_empty()).then(|| languages.join(", ")),
+            // httpd 2.4.71 joins languages with a bare comma (encodings with ", ").
+            language: (!languages.is_empty()).then(|| languages.join(",")),
             encoding: (!encodings.is_empty()).then(|| encodings.join(", ")),
+            negotiation: Vec::new(),
         }
+    }
+
+    /// What mod_mime makes of a file name for negotiation (`find_ct` as MultiViews sees it):
+    /// the Content-Type as set on the request (AddType over the table, `; charset=` from
+    /// AddCharset; AddDefaultCharset is not part of it), the languages (or DefaultLanguage),
+    /// the encodings, the handler (AddHandler; `.var` is a type map by default), and the
+    /// exception list: the base name, then every extension no table knows.
+    pub fn name_info(&self, file_name: &[u8], dir: &DirConfig) -> NameInfo {
+        let mut parts = file_name.split(|&b| b == b'.');
+        let base = parts.next().unwrap_or(b"");
+        let mut info = NameInfo {
+            exceptions: vec![base.to_vec()],
+            ..NameInfo::default()
+        };
+        let mut ty: Option<&str> = None;
+        let mut charset: Option<&str> = None;
+        for ext in parts.filter(|e| !e.is_empty()) {
+            let lower = String::from_utf8_lossy(ext).to_ascii_lowercase();
+            let mut found = false;
+            if let Some(t) = dir.add_type.get(&lower) {
+                ty = Some(t);
+                found = true;
+            } else if let Some(&id) = self.by_ext.get(lower.as_str()) {
+                ty = Some(&self.raw[id as usize]);
+                found = true;
+            }
+            if let Some(l) = dir.add_language.get(&lower) {
+                info.languages.push(l.clone());
+                found = true;
+            }
+            if let Some(c) = dir.add_charset.get(&lower) {
+                charset = Some(c);
+                found = true;
+            }
+            if let Some(e) = dir.add_encoding.get(&lower) {
+                info.encodings.push(e.clone());
+                found = true;
+            }
+            match dir.add_handler.get(&lower) {
+                Some(h) => info.handler = Some(h.clone()),
+                None if lower == "var" => info.handler = Some(TYPE_MAP.to_string()),
+                None => {}
+            }
+            if !found {
+                info.exceptions.push(ext.to_vec());
+            }
+        }
+        if info.languages.is_empty()
+            && let Some(l) = &dir.default_language
+        {
+            info.languages.push(l.clone());
+        }
+        info.content_type = ty.map(|t| match charset {
+            Some(cs) => set_charset(t, cs),
+            None => t.to_owned(),
+        });
+        info
+    }
+
+    /// The handler of a file name under a directory's AddHandler (rightmost extension wins;
+    /// `.var` is a type map unless AddHandler says otherwise).
+    pub fn handler_for(file_name: &[u8], dir: &DirConfig) -> Option<String> {
+        let mut handler = None;
+        for ext in file_name
+            .split(|&b| b == b'.')
+            .skip(1)
+            .filter(|e| !e.is_empty())
+        {
+            let lower = String::from_utf8_lossy(ext).to_ascii_lowercase();
+            match dir.add_handler.get(&lower) {
+                Some(h) => handler = Some(h.clone()),
+                None if lower == "var" => handler = Some(TYPE_MAP.to_string()),
+                None => {}
+            }
+        }
+        handler
     }
 
     /// The Content-Type header value for an id from [`MimeTable::lookup`].
@@ -324,7 +418,7 @@ mod tests {
             (
                 "welcome.html.en.de",
                 Some("text/html; charset=iso-8859-1"),
-                Some("en, de"),
+                Some("en,de"),
                 None,
             ),
             ("a.tar.gz", Some("application/gzip"), None, Some("x-gzip")),
@@ -356,6 +450,83 @@ mod tests {
             set_charset("text/html; charset=latin1; level=1", "utf-8"),
             "text/html; charset=utf-8; level=1"
         );
+    }
+
+    #[test]
+    fn what_multiviews_sees_in_a_name() {
+        let t = MimeTable::parse(TYPES, &BTreeMap::new(), Some("utf-8"));
+        let mut d = dir(
+            &[
+                ("language", "en", "en"),
+                ("language", "fr", "fr"),
+                ("charset", "utf8", "utf-8"),
+                ("encoding", "gz", "x-gzip"),
+            ],
+            None,
+        );
+        d.add_handler.insert("map".into(), TYPE_MAP.into());
+        type Row = (
+            &'static str,
+            Option<&'static str>,
+            &'static str,
+            &'static str,
+            Option<&'static str>,
+            &'static [&'static str],
+        );
+        let cases: &[Row] = &[
+            ("doc.html.en", Some("text/html"), "en", "", None, &["doc"]),
+            (
+                "doc.en.fr.html",
+                Some("text/html"),
+                "en,fr",
+                "",
+                None,
+                &["doc"],
+            ),
+            (
+                "doc.html.utf8",
+                Some("text/html; charset=utf-8"),
+                "",
+                "",
+                None,
+                &["doc"],
+            ),
+            (
+                "doc.txt.gz",
+                Some("application/gzip"),
+                "",
+                "x-gzip",
+                None,
+                &["doc"],
+            ),
+            ("doc.bak", None, "", "", None, &["doc", "bak"]),
+            (
+                "doc.html.bak.en",
+                Some("text/html"),
+                "en",
+                "",
+                None,
+                &["doc", "bak"],
+            ),
+            ("doc.var", None, "", "", Some(TYPE_MAP), &["doc", "var"]),
+            ("doc.map", None, "", "", Some(TYPE_MAP), &["doc", "map"]),
+            ("doc..html", Some("text/html"), "", "", None, &["doc"]),
+        ];
+        for &(name, ty, langs, enc, handler, exceptions) in cases {
+            let i = t.name_info(name.as_bytes(), &d);
+            assert_eq!(i.content_type.as_deref(), ty, "{name}");
+            assert_eq!(i.languages.join(","), langs, "{name}");
+            assert_eq!(i.encodings.join(","), enc, "{name}");
+            assert_eq!(i.handler.as_deref(), handler, "{name}");
+            let ex: Vec<&[u8]> = i.exceptions.iter().map(Vec::as_slice).collect();
+            let want: Vec<&[u8]> = exceptions.iter().map(|e| e.as_bytes()).collect();
+            assert_eq!(ex, want, "{name}");
+        }
+        assert_eq!(
+            MimeTable::handler_for(b"x.VAR", &d).as_deref(),
+            Some(TYPE_MAP)
+        );
+        assert_eq!(MimeTable::handler_for(b"x.html", &d), None);
     }
 
     #[test]

@@ -19,10 +19,13 @@ pub mod htaccess;
 pub mod htaccess_cache;
 pub mod location;
 pub mod mime;
+pub mod negotiated;
+pub mod negotiation;
 pub mod range;
 pub mod ranged;
 pub mod static_files;
 pub mod status;
+pub mod url_path;
 
 use std::net::SocketAddr;
 
@@ -31,6 +34,7 @@ use crate::handlers::conditional::Etag;
 use crate::handlers::file_cache::{CachedFile, FileCache};
 use crate::handlers::htaccess_cache::HtaccessCache;
 use crate::handlers::mime::MimeHeaders;
+use crate::handlers::negotiation::NegotiationCache;
 use crate::handlers::range::ByteRange;
 use crate::http::request::{Method, Request, TargetForm};
 use crate::http::{Response, Site};
@@ -162,6 +166,8 @@ pub struct RequestEnv<'a> {
     pub client: &'a mut Client,
     /// Parsed `.htaccess` files (per child).
     pub htaccess: &'a mut HtaccessCache,
+    /// Directory listings and type maps for content negotiation (per child).
+    pub negotiation: &'a mut NegotiationCache,
     /// The scoreboard, for the status handler (`None` in unit tests).
     pub board: Option<&'a Scoreboard>,
 }

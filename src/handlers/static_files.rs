@@ -1,13 +1,13 @@
 //! The document tree: URL path -> file, and what to answer for it (Apache's core
 //! `default_handler` with mod_dir's DirectorySlash / DirectoryIndex in front).
 //!
-//! [`resolve_url_path`] is pure (Apache 2.4.51+'s `ap_normalize_path` + `ap_unescape_url`):
-//! its output never has `.`/`..` segments, so joined to `document_root` it is always inside it
-//! lexically; only symlinks can lead elsewhere, and the directory walk (`dir_walk.rs`) checks
-//! those as each directory's `options` say. [`serve`] stats the target, walks, checks
-//! `Require`, and picks the [`Reply`] (errors through `error_document.rs`, a directory without an
-//! index through `autoindex` when its effective options have Indexes); it never writes to the
-//! client.
+//! [`resolve_url_path`] (`url_path.rs`, pure) never leaves `.`/`..` segments, so a path joined
+//! to `document_root` is always inside it lexically; only symlinks can lead elsewhere, and the
+//! directory walk (`dir_walk.rs`) checks those as each directory's `options` say. [`serve`]
+//! stats the target, walks, checks `Require`, and picks the [`Reply`] (errors through
+//! `error_document.rs`, a directory without an index through `autoindex` when its effective
+//! options have Indexes, a missing name with MultiViews and type maps through `negotiated.rs`);
+//! it never writes to the client.
 //!
 //! Nothing is borrowed from the file cache until the very end ([`finish`]), so an error can
 //! still be turned into its ErrorDocument, which may open another file.
@@ -23,125 +23,15 @@ use crate::handlers::conditional::{self, Conditions, Etag, Stamp, Verdict};
 use crate::handlers::dir_walk::{DirRef, TargetKind, file_allowed};
 use crate::handlers::file_cache::{FileCache, FileKey};
 use crate::handlers::mime::MimeHeaders;
+use crate::handlers::negotiated::{self, Extra, MultiOutcome};
 use crate::handlers::{
     FileReply, Page, Reply, RequestClock, RequestEnv, RequestPaths, access, error_document,
 };
 use crate::http::Site;
 use crate::http::date::http_date;
-use crate::http::escape::push_path_escaped;
 use crate::http::request::{Method, Request};
 
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
-}
-
-/// Decodes the `%XX` at `raw[i]` if it is a valid escape: `Ok(Some(byte))`, `Ok(None)` if
-/// `raw[i]` is not `%`, `Err(400)` for a malformed escape.
-fn escape_at(raw: &[u8], i: usize) -> Result<Option<u8>, u16> {
-    if raw[i] != b'%' {
-        return Ok(None);
-    }
-    match (
-        raw.get(i + 1).copied().and_then(hex),
-        raw.get(i + 2).copied().and_then(hex),
-    ) {
-        (Some(h), Some(l)) => Ok(Some(h << 4 | l)),
-        _ => Err(400),
-    }
-}
-
-fn unreserved(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~')
-}
-
-/// The logical character at `raw[i]`: unreserved escapes decoded (`%2e` is `.`), other bytes
-/// and other escapes as is (`escaped` = true: never a `/` or `.` for segment purposes).
-fn char_at(raw: &[u8], i: usize) -> Result<(u8, usize, bool), u16> {
-    match escape_at(raw, i)? {
-        Some(c) if unreserved(c) => Ok((c, 3, false)),
-        Some(_) => Ok((b'%', 3, true)),
-        None => Ok((raw[i], 1, false)),
-    }
-}
-
-/// URL path (still %-encoded, query already split off) -> decoded, normalized path in `out`.
-/// Errors: not starting with `/`, a malformed escape, `..` above the root -> 400; an encoded
-/// `/` (AllowEncodedSlashes Off) or NUL -> 404.
-pub fn resolve_url_path(raw: &[u8], out: &mut Vec<u8>) -> Result<(), u16> {
-    out.clear();
-    if raw.first() != Some(&b'/') {
-        return Err(400);
-    }
-    out.push(b'/');
-    let mut l = 1;
-    while l < raw.len() {
-        let (c, adv, escaped) = char_at(raw, l)?;
-        if out.last() == Some(&b'/') && !escaped {
-            if c == b'/' {
-                l += adv;
-                continue;
-            }
-            if c == b'.' {
-                let next = if l + adv < raw.len() {
-                    Some(char_at(raw, l + adv)?)
-                } else {
-                    None
-                };
-                match next {
-                    None | Some((b'/', _, false)) => {
-                        l += adv + next.map_or(0, |n| n.1);
-                        continue;
-                    }
-                    Some((b'.', adv2, false)) => {
-                        let after = l + adv + adv2;
-                        let third = if after < raw.len() {
-                            Some(char_at(raw, after)?)
-                        } else {
-                            None
-                        };
-                        if matches!(third, None | Some((b'/', _, false))) {
-                            if out.len() <= 1 {
-                                return Err(400);
-                            }
-                            out.pop();
-                            while out.last().is_some_and(|&b| b != b'/') {
-                                out.pop();
-                            }
-                            l = after + third.map_or(0, |t| t.1);
-                            continue;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        if escaped {
-            out.extend_from_slice(&raw[l..l + 3]);
-        } else {
-            out.push(c);
-        }
-        l += adv;
-    }
-    // Second pass: decode the remaining (reserved) escapes.
-    let mut w = 0;
-    let mut r = 0;
-    while r < out.len() {
-        match escape_at(out, r)? {
-            Some(b'/') | Some(0) => return Err(404),
-            Some(c) => {
-                out[w] = c;
-                r += 3;
-            }
-            None => {
-                out[w] = out[r];
-                r += 1;
-            }
-        }
-        w += 1;
-    }
-    out.truncate(w);
-    Ok(())
-}
+pub use crate::handlers::url_path::{directory_location, resolve_url_path};
 
 /// What follows the last `/` (empty for a directory path ending in `/`).
 pub fn last_component(path: &[u8]) -> &[u8] {
@@ -260,51 +150,6 @@ fn stat_error(e: &io::Error) -> u16 {
     }
 }
 
-/// `http://host[:port]/escaped-path/?query` for a DirectorySlash redirect (Apache's
-/// `ap_construct_url` with UseCanonicalName Off): the client's Host, else the name of
-/// `server_name`; the Host's port, else `server_name`'s port, else none (80). Never the port
-/// the connection came in on (UseCanonicalPhysicalPort Off).
-pub fn directory_location(req: &Request<'_, '_>, server_name: &str, url_path: &[u8]) -> String {
-    let (server, server_port) = split_host_port(server_name);
-    let (name, port) = match req.host.filter(|h| !h.is_empty()) {
-        Some(h) => match split_host_port(h) {
-            (name, None) => (name, server_port),
-            host => host,
-        },
-        None => (server, server_port),
-    };
-    let port = port.unwrap_or(80);
-    let mut out = Vec::with_capacity(url_path.len() + name.len() + 24);
-    out.extend_from_slice(b"http://");
-    out.extend_from_slice(name.to_ascii_lowercase().as_bytes());
-    if port != 80 {
-        out.push(b':');
-        crate::http::response::push_u64(&mut out, u64::from(port));
-    }
-    push_path_escaped(&mut out, url_path);
-    out.push(b'/');
-    if let Some(q) = req.query {
-        out.push(b'?');
-        out.extend_from_slice(q.as_bytes());
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn split_host_port(h: &str) -> (&str, Option<u16>) {
-    let (name, port) = if h.starts_with('[') {
-        match h.find(']') {
-            Some(i) => (&h[..=i], h[i + 1..].strip_prefix(':')),
-            None => (h, None),
-        }
-    } else {
-        match h.rsplit_once(':') {
-            Some((n, p)) => (n, Some(p)),
-            None => (h, None),
-        }
-    };
-    (name, port.and_then(|p| p.parse().ok()))
-}
-
 /// A file chosen for the reply, not yet borrowed from the cache (its path is in `fs_path`).
 #[derive(Debug)]
 pub struct FoundFile {
@@ -342,6 +187,8 @@ pub struct Lookup<'r, 'h> {
     pub query: Option<&'r str>,
     /// False for an ErrorDocument: no conditionals.
     pub conditional: bool,
+    /// Internal redirects so far (a type map's choice is one).
+    pub depth: u8,
 }
 
 /// Serves a request for the document tree. Afterwards `paths.url_path` holds the decoded path
@@ -376,6 +223,7 @@ pub fn serve<'c>(
         method: req.method,
         query: req.query,
         conditional: true,
+        depth: 0,
     };
     let RequestPaths {
         url_path,
@@ -455,6 +303,53 @@ pub fn locate<'s>(
         );
         return Located::reply(Reply::error(403), config);
     }
+    let mut negotiated: Option<Extra> = None;
+    let stat = match stat {
+        Err(e)
+            if e.kind() == io::ErrorKind::NotFound
+                && config.options.multiviews
+                && url_path.ends_with(b"/") =>
+        {
+            // `/doc/` with no `doc`: negotiated with "/" as path info.
+            let neg = &mut *env.negotiation;
+            match negotiated::with_path_info(site, lookup, &config, url_path, neg) {
+                Some(reply) => return Located::reply(reply, config),
+                None => Err(e),
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound && config.options.multiviews => {
+            match negotiated::multiviews(
+                site,
+                lookup,
+                &config,
+                fs_path,
+                env.negotiation,
+                clock,
+                false,
+            ) {
+                MultiOutcome::Declined => {
+                    let neg = &mut *env.negotiation;
+                    if let Some(reply) =
+                        negotiated::with_path_info(site, lookup, &config, url_path, neg)
+                    {
+                        return Located::reply(reply, config);
+                    }
+                    Err(e)
+                }
+                MultiOutcome::Reply(reply) => return Located::reply(reply, config),
+                MultiOutcome::Map { meta } => {
+                    return negotiated::type_map(
+                        site, lookup, url_path, fs_path, scratch, cache, clock, env, config, &meta,
+                    );
+                }
+                MultiOutcome::Chosen { meta, extra } => {
+                    negotiated = Some(extra);
+                    Ok(meta)
+                }
+            }
+        }
+        s => s,
+    };
     let mut meta = match stat {
         Ok(m) => m,
         Err(e) => {
@@ -495,7 +390,37 @@ pub fn locate<'s>(
                 fs_path.truncate(root.len());
             }
             fs_path.extend_from_slice(name.as_bytes());
-            if let Ok(m) = std::fs::metadata(as_path(fs_path))
+            let m = match std::fs::metadata(as_path(fs_path)) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound && config.options.multiviews => {
+                    // The sub-request for the name negotiates (DirectoryIndex index).
+                    match negotiated::multiviews(
+                        site,
+                        lookup,
+                        &config,
+                        fs_path,
+                        env.negotiation,
+                        clock,
+                        true,
+                    ) {
+                        MultiOutcome::Chosen { meta, extra } => {
+                            negotiated = Some(extra);
+                            Ok(meta)
+                        }
+                        MultiOutcome::Map { meta } => Ok(meta),
+                        // mod_dir passes on a redirect (a 300 list), or the 406 of its
+                        // only name.
+                        MultiOutcome::Reply(reply)
+                            if (300..400).contains(&reply.status())
+                                || (reply.status() == 406 && config.directory_index.len() == 1) =>
+                        {
+                            return Located::reply(reply, config);
+                        }
+                        _ => Err(e),
+                    }
+                }
+                m => m,
+            };
+            if let Ok(m) = m
                 && m.is_file()
             {
                 // mod_dir's sub-request: a refused candidate is remembered, the next tried.
@@ -519,33 +444,66 @@ pub fn locate<'s>(
     } else if !meta.is_file() {
         return Located::reply(Reply::error(403), config);
     }
+    if negotiated.is_none() && negotiated::is_type_map(last_component(fs_path), &config) {
+        return negotiated::type_map(
+            site, lookup, url_path, fs_path, scratch, cache, clock, env, config, &meta,
+        );
+    }
     match method {
         // The core handler serves POST like GET (the body is read and dropped).
         Method::Get | Method::Head | Method::Post => {}
         m => {
             let content_type = type_of(site, &config, last_component(fs_path));
-            return Located::reply(not_a_file(m, 405, content_type), config);
+            let reply = match negotiated {
+                Some(extra) => negotiated::not_a_file(site, lookup.req, m, &config, fs_path, extra),
+                None => not_a_file(m, 405, content_type),
+            };
+            return Located::reply(reply, config);
         }
     }
     let (content_type, mime) = if config.mime_beyond_table {
-        let headers = site.mime().headers_for(last_component(fs_path), &config);
+        let mut headers = site.mime().headers_for(last_component(fs_path), &config);
+        if let Some(enc) = &headers.encoding
+            && let Some(fixed) = fix_encoding(enc, lookup.req.header("accept-encoding"))
+        {
+            headers.encoding = Some(fixed);
+        }
         (None, Some(Box::new(headers)))
     } else {
         (site.mime().lookup(last_component(fs_path)), None)
     };
     let key = match cache.open(fs_path, &meta, site.send_policy()) {
         Ok(f) => f.key,
-        Err(e) => return Located::reply(Reply::error(stat_error(&e)), config),
+        Err(e) => {
+            let status = stat_error(&e);
+            let reply = match negotiated {
+                Some(extra) => {
+                    negotiated::error_with(site, &config, lookup.req, status, extra.headers)
+                }
+                None => Reply::error(status),
+            };
+            return Located::reply(reply, config);
+        }
     };
     let (status, etag, last_modified) = validate(site, lookup, &key, clock);
-    Located::File(FoundFile {
+    let mut found = FoundFile {
         key,
         status,
         etag,
         last_modified,
         content_type,
         mime,
-    })
+    };
+    if let Some(extra) = negotiated {
+        negotiated::decorate(site, lookup, &mut found, extra, clock);
+    }
+    Located::File(found)
+}
+
+/// mod_negotiation's `fix_encoding` on the raw header value.
+fn fix_encoding(encoding: &str, accept_encoding: Option<&[u8]>) -> Option<String> {
+    let accept = accept_encoding.map(String::from_utf8_lossy)?;
+    crate::handlers::negotiation::fix_encoding(encoding, Some(&accept))
 }
 
 /// ETag, Last-Modified and the conditional verdict (200, 304 or 412) for a file.
@@ -555,13 +513,25 @@ fn validate(
     key: &FileKey,
     clock: RequestClock,
 ) -> (u16, Option<Etag>, [u8; 29]) {
-    let req = lookup.req;
     let stamp = Stamp {
         inode: key.ino,
         size: key.size,
         mtime_us: key.mtime_us(),
     };
     let etag = conditional::etag(&stamp, site.http().file_etag, clock.micros);
+    let status = verdict(lookup, etag.as_ref(), key, clock);
+    let lm = conditional::last_modified_secs(key.mtime.0, clock.secs);
+    (status, etag, http_date(lm))
+}
+
+/// The conditional verdict (200, 304 or 412) for a file with the ETag `etag`.
+pub fn verdict(
+    lookup: Lookup<'_, '_>,
+    etag: Option<&Etag>,
+    key: &FileKey,
+    clock: RequestClock,
+) -> u16 {
+    let req = lookup.req;
     let lm = conditional::last_modified_secs(key.mtime.0, clock.secs);
     let conds = Conditions {
         if_match: req.header("if-match"),
@@ -572,8 +542,8 @@ fn validate(
         has_if_range: req.header("if-range").is_some(),
         get_or_head: lookup.method.is_get_or_head(),
     };
-    let status = if lookup.conditional && conds.any() {
-        match conditional::evaluate(&conds, etag.as_ref().map(|e| e.as_bytes()), lm, clock.secs) {
+    if lookup.conditional && conds.any() {
+        match conditional::evaluate(&conds, etag.map(|e| e.as_bytes()), lm, clock.secs) {
             Verdict::Proceed => 200,
             Verdict::NotModified => 304,
             // A 412 still carries the file's headers, without a body (Apache's default
@@ -582,8 +552,7 @@ fn validate(
         }
     } else {
         200
-    };
-    (status, etag, http_date(lm))
+    }
 }
 
 #[cfg(test)]

@@ -385,6 +385,7 @@ impl<'a, 's> Conn<'a, 's> {
             let mut env = RequestEnv {
                 client: &mut self.client,
                 htaccess: &mut work.htaccess,
+                negotiation: &mut work.negotiation,
                 board: obs.scoreboard(),
             };
             handlers::handle(

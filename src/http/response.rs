@@ -16,6 +16,7 @@ pub fn reason(status: u16) -> &'static str {
         200 => "OK",
         204 => "No Content",
         206 => "Partial Content",
+        300 => "Multiple Choices",
         301 => "Moved Permanently",
         302 => "Found",
         304 => "Not Modified",
@@ -38,6 +39,7 @@ pub fn reason(status: u16) -> &'static str {
         503 => "Service Unavailable",
         504 => "Gateway Timeout",
         505 => "HTTP Version Not Supported",
+        506 => "Variant Also Negotiates",
         _ => "Unknown Reason",
     }
 }
@@ -132,6 +134,9 @@ pub struct Response {
     pub headers: Vec<(&'static str, String)>,
     /// Content-Type value, if any.
     pub content_type: Option<String>,
+    /// Header lines after Content-Type (Content-Encoding, Content-Language: Apache's header
+    /// filter adds them last).
+    pub after_type: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
     pub framing: Framing,
     /// The reason phrase when not the standard one for `status`.
@@ -147,6 +152,7 @@ impl Response {
             status,
             headers: Vec::new(),
             content_type: None,
+            after_type: Vec::new(),
             body: Vec::new(),
             framing: Framing::Length,
             reason: None,
@@ -208,6 +214,9 @@ impl Response {
         if let Some(ct) = &self.content_type {
             push_header(out, "Content-Type", ct.as_bytes());
         }
+        for (name, value) in &self.after_type {
+            push_header(out, name, value.as_bytes());
+        }
         out.extend_from_slice(b"\r\n");
         if with_body {
             self.push_body(out);
@@ -242,7 +251,7 @@ pub struct ErrorContext<'a> {
     /// The Expect value the client sent (417).
     pub expect: Option<&'a [u8]>,
     /// Apache's `error-notes`: a sentence some 400s add ("Size of a request header field
-    /// exceeds server limit.").
+    /// exceeds server limit."); for a 300 or 406, mod_negotiation's list of variants.
     pub note: Option<&'a str>,
     /// Apache's `r->status_line` reason when it is not the standard one (mod_proxy's
     /// `502 Proxy Error`): the status line, the title and the heading say it.
@@ -282,6 +291,14 @@ pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
             );
             out.extend_from_slice(ctx.note.unwrap_or("").as_bytes());
             out.extend_from_slice(b"</p>\n");
+        }
+        // mod_negotiation's list of variants is the note of a 300 or 406.
+        300 => out.extend_from_slice(ctx.note.unwrap_or("").as_bytes()),
+        406 => {
+            out.extend_from_slice(
+                b"<p>An appropriate representation of the requested resource could not be found on this server.</p>\n",
+            );
+            out.extend_from_slice(ctx.note.unwrap_or("").as_bytes());
         }
         403 => out.extend_from_slice(b"<p>You don't have permission to access this resource.</p>\n"),
         404 => out.extend_from_slice(b"<p>The requested URL was not found on this server.</p>\n"),
@@ -331,6 +348,10 @@ pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
         }
         504 => out.extend_from_slice(
             b"<p>The gateway did not receive a timely response\nfrom the upstream server or application.</p>\n",
+        ),
+        // httpd 2.4.71 leaves the URI out.
+        506 => out.extend_from_slice(
+            b"<p>A variant for the requested resource\n<pre>\n\n</pre>\nis itself a negotiable resource. This indicates a configuration error.</p>\n",
         ),
         503 => out.extend_from_slice(
             b"<p>The server is temporarily unable to service your\nrequest due to maintenance downtime or capacity\nproblems. Please try again later.</p>\n",

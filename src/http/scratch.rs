@@ -133,6 +133,7 @@ pub struct Work {
     pub paths: RequestPaths,
     pub cache: FileCache,
     pub htaccess: HtaccessCache,
+    pub negotiation: crate::handlers::negotiation::NegotiationCache,
     pub dates: DateCache,
     pub tz: TzCache,
 }

@@ -39,14 +39,25 @@ fn push_multipart_type(out: &mut Vec<u8>, boundary: &str) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// Content-Language and Content-Encoding, when the directory's mod_mime settings give them.
+/// Content-Encoding and Content-Language, when the directory's mod_mime settings give them
+/// (after Content-Type, as Apache's header filter adds them).
 fn push_mime_headers(out: &mut Vec<u8>, f: &FileReply<'_>) {
     if let Some(m) = &f.mime {
+        if let Some(encoding) = &m.encoding {
+            push_header(out, "Content-Encoding", encoding.as_bytes());
+        }
         if let Some(language) = &m.language {
             push_header(out, "Content-Language", language.as_bytes());
         }
-        if let Some(encoding) = &m.encoding {
-            push_header(out, "Content-Encoding", encoding.as_bytes());
+    }
+}
+
+/// A negotiated file's Content-Location, Alternates, Vary and TCN (Apache's
+/// `err_headers_out`, which come first, on a 304 too).
+fn push_negotiation_headers(out: &mut Vec<u8>, f: &FileReply<'_>) {
+    if let Some(m) = &f.mime {
+        for (name, value) in &m.negotiation {
+            push_header(out, name, value.as_bytes());
         }
     }
 }
@@ -63,7 +74,6 @@ fn push_ranged_tail(out: &mut Vec<u8>, f: &FileReply<'_>, meta: &BodyMeta<'_>, f
             range::multipart_len(ranges, meta.boundary, meta.content_type, f.file.len()),
         );
     }
-    push_mime_headers(out, f);
     keepalive::push_headers(out, framed.ka);
     if framed.delimit == Delimit::Chunked {
         out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
@@ -73,6 +83,7 @@ fn push_ranged_tail(out: &mut Vec<u8>, f: &FileReply<'_>, meta: &BodyMeta<'_>, f
     } else if let Some(ct) = meta.content_type {
         push_header(out, "Content-Type", ct.as_bytes());
     }
+    push_mime_headers(out, f);
     out.extend_from_slice(b"\r\n");
 }
 
@@ -90,6 +101,7 @@ pub fn file_head(
 ) {
     start_head(out, f.status);
     common.push(out);
+    push_negotiation_headers(out, f);
     push_header(out, "Last-Modified", &f.last_modified);
     if let Some(etag) = &f.etag {
         push_header(out, "ETag", etag.as_bytes());
@@ -116,11 +128,11 @@ pub fn file_head(
                 f.file.len()
             };
             push_content_length(out, len);
-            push_mime_headers(out, f);
             keepalive::push_headers(out, framed.ka);
             if let Some(ct) = meta.content_type {
                 push_header(out, "Content-Type", ct.as_bytes());
             }
+            push_mime_headers(out, f);
             out.extend_from_slice(b"\r\n");
         }
     }

@@ -8,6 +8,7 @@ mod daemon;
 mod event_writes;
 mod graceful;
 mod modes;
+mod negotiation;
 mod proxy;
 mod proxy_backend;
 mod proxy_balancer;

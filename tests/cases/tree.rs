@@ -291,7 +291,7 @@ fn mod_mime_charset_language_encoding() {
     let r = server.get("/a.html.utf8");
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
     let r = server.get("/welcome.html.en.de");
-    assert_eq!(r.header("content-language"), Some("en, de"));
+    assert_eq!(r.header("content-language"), Some("en,de"));
     let r = server.get("/data.txt.gz");
     assert_eq!(r.header("content-encoding"), Some("x-gzip"));
     let r = server.get("/hello.txt");

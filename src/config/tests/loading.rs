@@ -524,8 +524,9 @@ fn document_tree_keys_and_directory_sections() {
 hostname_lookups = "double"
 [files]
 document_root = "docs"
-options = ["+Indexes"]
+options = ["+Indexes", "+MultiViews"]
 allow_override = ["FileInfo", "Options=Indexes"]
+add_handler = { "type-map" = [".var", "map"] }
 access_file_name = [".acl", ".htaccess"]
 error_document = { "404" = "/missing.html", "403" = "Go away", "500" = "http://example.com/oops" }
 add_charset = { "UTF-8" = [".utf8"] }
@@ -552,7 +553,9 @@ error_document = { "404" = "default" }
     let c = root.parse(text).unwrap().config;
     assert_eq!(c.http.hostname_lookups, HostnameLookups::Double);
     let f = &c.files;
-    assert!(f.options.indexes && f.options.follow_symlinks);
+    assert!(f.options.indexes && f.options.follow_symlinks && f.options.multiviews);
+    assert_eq!(f.add_handler["var"], "type-map");
+    assert_eq!(f.add_handler["map"], "type-map");
     assert!(f.allow_override.file_info && !f.allow_override.indexes);
     assert_eq!(
         f.allow_override.options,
