@@ -399,19 +399,9 @@ impl<'a, 's> Conn<'a, 's> {
         };
         let mut reply = match reply {
             Reply::Proxy(job) => {
-                let pr = conn_proxy::ProxyRequest {
-                    req: &req,
-                    line,
-                    head_len,
-                    clock,
-                    started,
-                };
+                let pr = conn_proxy::ProxyRequest::new(&req, line, head_len, (clock, started));
                 let done = self.serve_proxy(work, pr, job, &buf[head_len..], obs);
-                inbuf.consume(head_len + done.buffered_consumed);
-                if !done.spill.is_empty() {
-                    inbuf.append(&work.spill[done.spill]);
-                }
-                return done.step;
+                return done.resume(inbuf, &work.spill, head_len);
             }
             other => other,
         };

@@ -13,7 +13,7 @@ use crate::http::framing;
 use crate::http::keepalive::KeepAliveInput;
 use crate::http::request::{Request, Version};
 use crate::http::response::{CommonHeaders, ErrorContext, Response};
-use crate::http::scratch::Work;
+use crate::http::scratch::{InBuf, Work};
 use crate::http::{ConnEnd, ConnObserver, Phase};
 use crate::logging::access::ConnStatus;
 use crate::proxy::ProxyJob;
@@ -39,6 +39,35 @@ pub(super) struct ProxyRequest<'r, 'h, 'b> {
     pub head_len: usize,
     pub clock: RequestClock,
     pub started: Instant,
+}
+
+impl ProxyDone {
+    /// Drops the request (head and body) from the read buffer, keeps what followed it, and
+    /// says how the loop goes on.
+    pub(super) fn resume(self, inbuf: &mut InBuf, spill: &[u8], head_len: usize) -> Step {
+        inbuf.consume(head_len + self.buffered_consumed);
+        if !self.spill.is_empty() {
+            inbuf.append(&spill[self.spill]);
+        }
+        self.step
+    }
+}
+
+impl<'r, 'h, 'b> ProxyRequest<'r, 'h, 'b> {
+    pub(super) fn new(
+        req: &'r Request<'h, 'b>,
+        line: &'r [u8],
+        head_len: usize,
+        (clock, started): (RequestClock, Instant),
+    ) -> Self {
+        ProxyRequest {
+            req,
+            line,
+            head_len,
+            clock,
+            started,
+        }
+    }
 }
 
 impl Conn<'_, '_> {
