@@ -220,6 +220,7 @@ main() {
     bash "$anchors" matrix
     [[ -s "$OUT_DIR/report.md" ]] || die "anchors.sh produced no report in $OUT_DIR"
     ratios "$OUT_DIR/results.tsv" | tee "$OUT_DIR/ratios.md"
+    proxy_reuse "$OUT_DIR"
     if [[ "${REPORT:-1}" == 0 ]]; then
         log "REPORT=0: docs/BENCHMARKS.md left as it is"
     else
