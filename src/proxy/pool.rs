@@ -42,6 +42,9 @@ pub struct PoolState<C> {
     in_use: u32,
     /// Idle connections, most recently used last.
     idle: Vec<Idle<C>>,
+    /// Threads waiting for a slot (a release wakes one only if there is one: no futex call
+    /// on the common path).
+    waiting: u32,
 }
 
 /// The result of trying to take a slot.
@@ -59,6 +62,7 @@ impl<C> PoolState<C> {
             limits,
             in_use: 0,
             idle: Vec::new(),
+            waiting: 0,
         }
     }
 
@@ -143,20 +147,24 @@ impl<C> Pool<C> {
                 Take::Slot(c) => break Some(c),
                 Take::Full => {}
             }
-            match deadline {
-                None => state = self.freed.wait(state).unwrap_or_else(|p| p.into_inner()),
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        break None;
-                    }
-                    state = self
-                        .freed
-                        .wait_timeout(state, d - now)
+            let wait = match deadline {
+                None => None,
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => break None,
+                },
+            };
+            state.waiting += 1;
+            state = match wait {
+                None => self.freed.wait(state).unwrap_or_else(|p| p.into_inner()),
+                Some(left) => {
+                    self.freed
+                        .wait_timeout(state, left)
                         .unwrap_or_else(|p| p.into_inner())
-                        .0;
+                        .0
                 }
-            }
+            };
+            state.waiting -= 1;
         };
         drop(state);
         drop(expired);
@@ -166,8 +174,14 @@ impl<C> Pool<C> {
     /// Gives a slot back (with its connection when reusable) and wakes one waiter.
     pub fn release(&self, conn: Option<C>) {
         let mut expired = Vec::new();
-        self.lock().give_back(conn, Instant::now(), &mut expired);
-        self.freed.notify_one();
+        let waiting = {
+            let mut state = self.lock();
+            state.give_back(conn, Instant::now(), &mut expired);
+            state.waiting
+        };
+        if waiting > 0 {
+            self.freed.notify_one();
+        }
         drop(expired);
     }
 
