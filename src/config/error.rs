@@ -99,18 +99,6 @@ impl<'a> LineIndex<'a> {
             .map_or(offset - start, |s| s.chars().count());
         (line + 1, col + 1)
     }
-
-    /// The source text of `span`, on one line and shortened to about 60 characters.
-    pub fn snippet(&self, span: Range<usize>) -> String {
-        let raw = self.text.get(span).unwrap_or("");
-        let flat = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-        if flat.chars().count() > 60 {
-            let short: String = flat.chars().take(57).collect();
-            format!("{short}...")
-        } else {
-            flat
-        }
-    }
 }
 
 /// Collects errors and warnings while a file is checked.
@@ -146,16 +134,6 @@ impl<'a> Diagnostics<'a> {
     /// `invalid value for "KEY": DETAIL`.
     pub fn invalid(&mut self, span: Range<usize>, key: &str, detail: impl fmt::Display) {
         self.error(span, key, format!("invalid value for \"{key}\": {detail}"));
-    }
-
-    /// `"KEY" = VALUE is not supported yet (WHY)`, VALUE as written in the file.
-    pub fn unsupported(&mut self, span: Range<usize>, key: &str, why: &str) {
-        let shown = self.index.snippet(span.clone());
-        self.error(
-            span,
-            key,
-            format!("\"{key}\" = {shown} is not supported yet ({why})"),
-        );
     }
 
     pub fn warn(&mut self, message: impl Into<String>) {
