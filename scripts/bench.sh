@@ -10,7 +10,9 @@
 #   MPM         mpmd's MPM: prefork (default), worker or event
 #   SERVERS     default "$MPM nginx candidate": Apache with the same MPM as mpmd, nginx, mpmd
 #   TESTS       default "static1k static100k proxy1k static1k_c200 static1k_close" (proxy1k:
-#               GET /proxy/index.html, proxied by a [[proxy]] rule to anchors.sh's backend)
+#               GET /proxy/index.html, proxied by a [[proxy]] rule to anchors.sh's backend;
+#               mpmd's backend connection reuse, connections opened per 1000 proxied requests
+#               from its ?json proxy_workers counters sampled once a second, is reported)
 #   CLOSE_SERVERS  servers that get static1k_close (default "$MPM nginx candidate")
 #   ACCESS_LOG  1 = every server writes an access log (default 0: none does)
 #   REPORT      0 = only print the tables and ratios, leave docs/BENCHMARKS.md alone (smoke runs)
@@ -70,11 +72,41 @@ access_log = $access_log
 document_root = "$DOCROOT"
 directory_index = ["index.html"]
 
+[[location]]
+path = "/server-status"
+handler = "server-status"
+require = ["local"]
+
 [[proxy]]
 path = "/proxy/"
 url = "$BACKEND_URL"
 EOF
+    # The proxy's shared counters, once a second while this server lives (this shell's pid
+    # becomes the server's with exec): "<start> <requests> <connections opened>" lines.
+    if [[ -n "${OUT_DIR:-}" ]]; then
+        local me=$$ start
+        start="$(date +%s%N)"
+        (
+            while kill -0 "$me" 2>/dev/null; do
+                sleep 1
+                curl -s --max-time 2 "http://127.0.0.1:$PORT/server-status?json" 2>/dev/null |
+                    grep -o '"proxy_workers":\[{[^]]*' |
+                    sed -E 's/.*"requests":([0-9]+),"connections_opened":([0-9]+).*/\1 \2/' |
+                    sed "s/^/$start /" >>"$OUT_DIR/mpmd-proxy-counters.txt" || true
+            done
+        ) </dev/null >/dev/null 2>&1 &
+    fi
     exec "$MPMD_BIN" -f "$RUN_DIR/mpmd.toml" -D FOREGROUND
+}
+
+# Backend connections opened per 1000 proxied requests, from the last counters of each mpmd
+# start (see start_candidate).
+proxy_reuse() {
+    local f="$1/mpmd-proxy-counters.txt"
+    [[ -s "$f" ]] || return 0
+    awk '{ req[$1] = $2; conn[$1] = $3 }
+         END { for (s in req) { r += req[s]; c += conn[s] }
+               if (r > 0) printf "mpmd backend connections: %d opened for %d proxied requests (%.2f per 1000)\n", c, r, 1000 * c / r }' "$f"
 }
 
 # Mean req/s per server and test over the rounds, as "ratio (mpmd vs anchor)" cells: mpmd against
@@ -145,6 +177,9 @@ EOF
         sed 's/^## /### /' "$out_dir/ratios.md"
         echo
         sed 's/^## /### /' "$out_dir/report.md"
+        local reuse
+        reuse="$(proxy_reuse "$out_dir")"
+        if [[ -n "$reuse" ]]; then printf '\n%s\n' "$reuse"; fi
     } >"$section"
     awk -v mine="## Latest run: $MPM MPM" -v section="$section" '
         function emit(  line) { while ((getline line < section) > 0) print line; done = 1 }
@@ -185,6 +220,7 @@ main() {
     bash "$anchors" matrix
     [[ -s "$OUT_DIR/report.md" ]] || die "anchors.sh produced no report in $OUT_DIR"
     ratios "$OUT_DIR/results.tsv" | tee "$OUT_DIR/ratios.md"
+    proxy_reuse "$OUT_DIR"
     if [[ "${REPORT:-1}" == 0 ]]; then
         log "REPORT=0: docs/BENCHMARKS.md left as it is"
     else

@@ -11,6 +11,8 @@ use crate::config::{LocationConfig, RequireLine};
 pub enum LocationHandler {
     /// mod_status's `server-status`.
     ServerStatus,
+    /// mod_proxy_balancer's `balancer-manager` (read-only).
+    BalancerManager,
 }
 
 /// One `[[location]]`.
@@ -53,6 +55,7 @@ impl Locations {
             let handler = match s.handler.as_deref() {
                 None => None,
                 Some("server-status") => Some(LocationHandler::ServerStatus),
+                Some("balancer-manager") => Some(LocationHandler::BalancerManager),
                 Some(other) => {
                     return Err(format!(
                         "location {}: handler {other:?} is not supported",
@@ -143,6 +146,12 @@ mod tests {
         assert_eq!(r.handler, None);
         assert_eq!(r.require, Some(&[RequireLine::AllGranted][..]));
         assert_eq!(Locations::default().resolve(b"/x"), Resolved::default());
-        assert!(Locations::from_config(&[section("/b", Some("balancer-manager"), &[])]).is_err());
+        let table =
+            Locations::from_config(&[section("/b", Some("balancer-manager"), &[])]).unwrap();
+        assert_eq!(
+            table.resolve(b"/b").handler,
+            Some(LocationHandler::BalancerManager)
+        );
+        assert!(Locations::from_config(&[section("/b", Some("cgi-script"), &[])]).is_err());
     }
 }

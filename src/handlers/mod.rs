@@ -3,12 +3,13 @@
 //! [`handle`] is the router: `[[location]]` sections first (their `require` lines, then their
 //! handler: server-status), then the document tree (`static_files`, with `dir_walk` for
 //! per-directory configuration, `access` for `Require`, `error_document` for ErrorDocument,
-//! `autoindex` for listings). `[[proxy]]` rules will come between the two. Every path returns
+//! `autoindex` for listings). `[[proxy]]` rules come between the two (after a location's `require`, before its handler). Every path returns
 //! the same [`Reply`]. Byte ranges are applied last, to the document tree's 200s (`ranged`),
 //! as Apache's byterange filter does.
 
 pub mod access;
 pub mod autoindex;
+pub mod balancer_manager;
 pub mod client;
 pub mod conditional;
 pub mod dir_walk;
@@ -121,6 +122,8 @@ pub enum Reply<'c> {
     Trace,
     /// A response built in memory by a handler (the status page; its own 405 and OPTIONS).
     Generated(Response),
+    /// Forward to a backend (`[[proxy]]`); the connection loop runs it (`crate::proxy`).
+    Proxy(crate::proxy::ProxyJob),
 }
 
 impl Reply<'_> {
@@ -140,6 +143,8 @@ impl Reply<'_> {
             | Reply::ErrorRecursive { status, .. } => *status,
             Reply::Options { .. } | Reply::Trace => 200,
             Reply::Generated(r) => r.status,
+            // Not known before the backend answers.
+            Reply::Proxy(_) => 200,
         }
     }
 }
@@ -194,7 +199,7 @@ pub fn handle<'c>(
         return Reply::Options { content_type: None };
     }
     let locations = site.locations();
-    if !locations.is_empty()
+    if (!locations.is_empty() || site.proxy().is_some())
         && static_files::resolve_url_path(req.path.as_bytes(), &mut paths.url_path).is_ok()
     {
         let resolved = locations.resolve(&paths.url_path);
@@ -207,6 +212,19 @@ pub fn handle<'c>(
                 return Reply::error(403);
             }
         }
+        // ProxyPass wins over a location's handler (Apache: translate_name runs first).
+        // TraceEnable off refuses TRACE for proxied URLs too (405 from the document tree).
+        let proxied = req.method != Method::Trace || site.trace_enable();
+        if let Some(job) = site
+            .proxy()
+            .filter(|_| proxied)
+            .and_then(|p| p.route(&paths.url_path, req.query))
+        {
+            paths.fs_path.clear();
+            paths.fs_path.extend_from_slice(b"proxy:");
+            paths.fs_path.extend_from_slice(job.target.as_bytes());
+            return Reply::Proxy(job);
+        }
         match resolved.handler {
             Some(location::LocationHandler::ServerStatus) => {
                 paths.fs_path.clear();
@@ -216,6 +234,10 @@ pub fn handle<'c>(
                     board: env.board,
                 };
                 return status::serve(site, req, &conn, clock);
+            }
+            Some(location::LocationHandler::BalancerManager) => {
+                paths.fs_path.clear();
+                return balancer_manager::serve(site, req, env.client.local);
             }
             None => {}
         }

@@ -94,12 +94,13 @@ pub fn serve(
         built: SERVER_BUILT.to_string(),
     };
     let query = Query::parse(req.query);
-    let page = status::render(
+    let mut page = status::render(
         &query,
         &snapshot,
         &info,
         &moment(&snapshot, clock.micros.max(0) as u64),
     );
+    crate::handlers::balancer_manager::extend_status(site, query.format, &mut page.body);
     let mut response = Response::new(200);
     if let Some(seconds) = query.refresh {
         response.headers.push(("Refresh", seconds.to_string()));

@@ -25,7 +25,8 @@ pub fn reads_body_first(reply: &Reply<'_>) -> bool {
         | Reply::Page(_)
         | Reply::Options { .. }
         | Reply::Trace
-        | Reply::Generated(_) => true,
+        | Reply::Generated(_)
+        | Reply::Proxy(_) => true,
     }
 }
 
@@ -143,6 +144,7 @@ pub fn in_memory_response(
         }
         Reply::Generated(response) => response,
         Reply::File(_) | Reply::Page(_) => unreachable!("files and pages are sent by send.rs"),
+        Reply::Proxy(_) => unreachable!("proxied requests are run by conn_proxy.rs"),
     }
 }
 

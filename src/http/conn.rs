@@ -33,6 +33,8 @@ use crate::logging::buffer;
 
 #[path = "conn_log.rs"]
 mod conn_log;
+#[path = "conn_proxy.rs"]
+mod conn_proxy;
 
 /// Serve one connection to completion (keep-alive loop included). Blocking I/O; the stream is
 /// in blocking mode; SO_RCVTIMEO/SO_SNDTIMEO implement `timeout` and `keep_alive_timeout`
@@ -375,7 +377,7 @@ impl<'a, 's> Conn<'a, 's> {
         // a handler or reading the body, and closes after the answer, though the answer's
         // headers are those of a connection that stays open.
         let refused_expect = req.expect == Expectation::Unsupported;
-        let mut reply = if refused_expect {
+        let reply = if refused_expect {
             work.paths.url_path.clear();
             work.paths.fs_path.clear();
             Reply::error(417)
@@ -394,6 +396,14 @@ impl<'a, 's> Conn<'a, 's> {
                 clock,
                 &mut env,
             )
+        };
+        let mut reply = match reply {
+            Reply::Proxy(job) => {
+                let pr = conn_proxy::ProxyRequest::new(&req, line, head_len, (clock, started));
+                let done = self.serve_proxy(work, pr, job, &buf[head_len..], obs);
+                return done.resume(inbuf, &work.spill, head_len);
+            }
+            other => other,
         };
         if matches!(reply, Reply::Trace) && req.body != BodyFraming::None {
             reply = Reply::error(413);

@@ -76,11 +76,16 @@ fn push_hex(out: &mut Vec<u8>, mut n: u64) {
 
 /// Clears `out` and writes `HTTP/1.1 <status> <reason>` (Apache answers 1.0 clients with 1.1).
 pub fn start_head(out: &mut Vec<u8>, status: u16) {
+    start_head_with(out, status, reason(status));
+}
+
+/// [`start_head`] with a given reason phrase.
+pub fn start_head_with(out: &mut Vec<u8>, status: u16, reason: &str) {
     out.clear();
     out.extend_from_slice(b"HTTP/1.1 ");
     push_u64(out, u64::from(status));
     out.push(b' ');
-    out.extend_from_slice(reason(status).as_bytes());
+    out.extend_from_slice(reason.as_bytes());
     out.extend_from_slice(b"\r\n");
 }
 
@@ -134,6 +139,8 @@ pub struct Response {
     pub after_type: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
     pub framing: Framing,
+    /// The reason phrase when not the standard one for `status`.
+    pub reason: Option<&'static str>,
 }
 
 /// Content-Type of Apache's generated pages.
@@ -148,6 +155,7 @@ impl Response {
             after_type: Vec::new(),
             body: Vec::new(),
             framing: Framing::Length,
+            reason: None,
         }
     }
 
@@ -161,6 +169,7 @@ impl Response {
     /// and `Allow` for 405/501.
     pub fn error(status: u16, ctx: &ErrorContext<'_>) -> Response {
         let mut r = Response::new(status);
+        r.reason = ctx.reason;
         if let Some(loc) = ctx.location {
             r.headers.push(("Location", loc.to_string()));
         }
@@ -186,7 +195,7 @@ impl Response {
         ka: KeepAlive,
         head_only: bool,
     ) {
-        start_head(out, self.status);
+        start_head_with(out, self.status, self.reason.unwrap_or(reason(self.status)));
         common.push(out);
         for (name, value) in &self.headers {
             push_header(out, name, value.as_bytes());
@@ -244,6 +253,9 @@ pub struct ErrorContext<'a> {
     /// Apache's `error-notes`: a sentence some 400s add ("Size of a request header field
     /// exceeds server limit."); for a 300 or 406, mod_negotiation's list of variants.
     pub note: Option<&'a str>,
+    /// Apache's `r->status_line` reason when it is not the standard one (mod_proxy's
+    /// `502 Proxy Error`): the status line, the title and the heading say it.
+    pub reason: Option<&'static str>,
     /// Apache's `recursive_error`: the answer this page replaced (a 301 or 403 made before the
     /// request body was read, which then failed to read), or the status an ErrorDocument
     /// failed with. Mentioned at the end of the page.
@@ -258,12 +270,13 @@ const DOCTYPE: &[u8] =
 /// byte for byte (`ap_send_error_response` with `get_canned_error_string`).
 pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(DOCTYPE);
+    let title = ctx.reason.unwrap_or(reason(status));
     out.extend_from_slice(b"<html><head>\n<title>");
     push_u64(out, u64::from(status));
     out.push(b' ');
-    out.extend_from_slice(reason(status).as_bytes());
+    out.extend_from_slice(title.as_bytes());
     out.extend_from_slice(b"</title>\n</head><body>\n<h1>");
-    out.extend_from_slice(reason(status).as_bytes());
+    out.extend_from_slice(title.as_bytes());
     out.extend_from_slice(b"</h1>\n");
     let method = ctx.method;
     match status {
@@ -326,6 +339,16 @@ pub fn error_page(status: u16, ctx: &ErrorContext<'_>, out: &mut Vec<u8>) {
             push_html_escaped(out, method.as_bytes());
             out.extend_from_slice(b" not supported for current URL.<br />\n</p>\n");
         }
+        502 => {
+            out.extend_from_slice(
+                b"<p>The proxy server received an invalid\r\nresponse from an upstream server.<br />\r\n",
+            );
+            out.extend_from_slice(ctx.note.unwrap_or("").as_bytes());
+            out.extend_from_slice(b"</p>\n");
+        }
+        504 => out.extend_from_slice(
+            b"<p>The gateway did not receive a timely response\nfrom the upstream server or application.</p>\n",
+        ),
         // httpd 2.4.71 leaves the URI out.
         506 => out.extend_from_slice(
             b"<p>A variant for the requested resource\n<pre>\n\n</pre>\nis itself a negotiable resource. This indicates a configuration error.</p>\n",

@@ -4,13 +4,14 @@
 
 use std::fs::File;
 
-use crate::config::{Config, FilesConfig, HttpConfig, ServerTokens};
+use crate::config::{Config, FilesConfig, HttpConfig, MpmModule, ServerTokens};
 use crate::handlers::dir_walk::DirTree;
 use crate::handlers::file_cache::SendPolicy;
 use crate::handlers::location::Locations;
 use crate::handlers::mime::MimeTable;
 use crate::http::parse::Limits;
 use crate::logging::access::{AccessLog, LogFormat};
+use crate::proxy::Proxy;
 
 /// The serving side of one configuration generation.
 #[derive(Debug)]
@@ -28,6 +29,8 @@ pub struct Site {
     /// multipart/byteranges boundary, new for each generation (Apache's post_config).
     multipart_boundary: String,
     locations: Locations,
+    /// The `[[proxy]]` rules and their workers (`None` without any).
+    proxy: Option<Proxy>,
 }
 
 /// The product token for `server_tokens` (`mpmd/<version> (Unix)` ... `mpmd`).
@@ -73,7 +76,17 @@ impl Site {
         } else {
             "GET,HEAD,POST,OPTIONS"
         };
+        let proxy = if config.proxy.is_empty() {
+            None
+        } else {
+            let threads = match config.mpm.module {
+                MpmModule::Prefork => 1,
+                _ => config.mpm.threads_per_child,
+            };
+            Some(Proxy::new(&config.proxy, threads, http.timeout)?)
+        };
         Ok(Site {
+            proxy,
             limits: Limits::from_config(&http),
             server_line: format!("Server: {}\r\n", server_banner(config.server_tokens))
                 .into_bytes(),
@@ -149,6 +162,11 @@ impl Site {
     /// The multipart/byteranges boundary of this generation.
     pub fn multipart_boundary(&self) -> &str {
         &self.multipart_boundary
+    }
+
+    /// The reverse proxy, if any `[[proxy]]` rule is configured.
+    pub fn proxy(&self) -> Option<&Proxy> {
+        self.proxy.as_ref()
     }
 
     /// The `[[location]]` sections.

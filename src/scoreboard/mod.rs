@@ -7,6 +7,7 @@
 //! code that touches raw memory. Everything here is a safe API over atomics.
 
 mod layout;
+pub mod proxy_records;
 mod shm;
 pub mod snapshot;
 mod status;
@@ -17,7 +18,7 @@ use std::sync::atomic::{Ordering, fence};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use layout::{GlobalRecord, MAGIC, ProcessRecord, WorkerRecord};
-pub use shm::ShmError;
+pub use shm::{ProxyBlock, ShmError};
 pub use snapshot::{
     AsyncConns, CpuTicks, GlobalSnapshot, ProcessSnapshot, Snapshot, WorkerSnapshot,
 };

@@ -16,6 +16,7 @@ use std::ptr::NonNull;
 use nix::sys::mman::{MapFlags, ProtFlags, mmap, mmap_anonymous, munmap};
 
 use super::layout::{BlockLayout, GlobalRecord, ProcessRecord, WorkerRecord};
+use super::proxy_records::ProxyRecord;
 
 /// Why the shared memory could not be set up.
 #[derive(Debug)]
@@ -231,5 +232,64 @@ impl Drop for SharedBlock {
         // SAFETY: `base` came from a successful mmap of `layout.total` bytes and no reference
         // into it outlives `self` (every accessor borrows `self`).
         let _ = unsafe { munmap(self.base.cast(), self.layout.total) };
+    }
+}
+
+/// The reverse proxy's shared mapping: `capacity` zeroed [`ProxyRecord`]s (anonymous
+/// `MAP_SHARED`). Created once by the master and never unmapped while the process lives.
+pub struct ProxyBlock {
+    base: NonNull<ProxyRecord>,
+    capacity: usize,
+}
+
+// SAFETY: the block holds only atomics (`ProxyRecord`), reached through shared references;
+// any thread of any process may operate on them. The mapping is owned and unmapped in `Drop`.
+unsafe impl Send for ProxyBlock {}
+// SAFETY: as above: every access through `&ProxyBlock` is an atomic operation.
+unsafe impl Sync for ProxyBlock {}
+
+impl ProxyBlock {
+    /// Maps `capacity` zeroed records (capacity > 0).
+    pub fn create(capacity: usize) -> Result<ProxyBlock, ShmError> {
+        let bytes = capacity.max(1) * std::mem::size_of::<ProxyRecord>();
+        let size = NonZeroUsize::new(bytes).expect("non-empty");
+        let prot = ProtFlags::PROT_READ | ProtFlags::PROT_WRITE;
+        // SAFETY: a fresh anonymous mapping aliases no Rust object; the kernel zero-fills it,
+        // a valid value for `ProxyRecord` (atomics only). Owned until `Drop` unmaps it.
+        let base = unsafe { mmap_anonymous(None, size, prot, MapFlags::MAP_SHARED) }.map_err(
+            |source| ShmError::Map {
+                size: bytes,
+                source,
+            },
+        )?;
+        Ok(ProxyBlock {
+            base: base.cast(),
+            capacity: capacity.max(1),
+        })
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Record `i`. Panics if `i >= capacity`.
+    pub fn record(&self, i: usize) -> &ProxyRecord {
+        assert!(i < self.capacity, "proxy record {i} out of range");
+        // SAFETY: in bounds by the assert; page-aligned base, `repr(C)` records of atomics, so
+        // shared references from several threads and processes are sound.
+        unsafe { &*self.base.as_ptr().add(i) }
+    }
+}
+
+impl Drop for ProxyBlock {
+    fn drop(&mut self) {
+        // SAFETY: `base` came from a successful mmap of exactly this size, and no reference
+        // into it outlives `self` (every accessor borrows `self`).
+        let _ = unsafe {
+            munmap(
+                self.base.cast(),
+                self.capacity * std::mem::size_of::<ProxyRecord>(),
+            )
+        };
     }
 }
