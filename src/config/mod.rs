@@ -1,7 +1,7 @@
 //! Configuration: TOML in, a frozen [`Config`] out.
 //!
 //! The pipeline is raw (`file.rs`, serde with `deny_unknown_fields`) -> validated
-//! (`validate.rs`: defaults, Apache's clamps, warnings, "not supported yet") -> frozen
+//! (`validate.rs`: defaults, Apache's clamps, warnings) -> frozen
 //! (`types.rs`). Errors carry `FILE:LINE:COL` and the key (`error.rs`).
 //!
 //! Steps of [`parse_str`]: the TOML is parsed into a spanned tree (a syntax error stops here);

@@ -1,4 +1,4 @@
-//! Raw -> frozen: defaults, ranges, path resolution, "not supported yet", and the top-level,
+//! Raw -> frozen: defaults, ranges, path resolution, and the top-level,
 //! `[http]`, `[log]` and `[status]` keys. `[mpm]` clamps are in `mpm.rs`, `[files]` in
 //! `files.rs`, the `[[...]]` sections in `sections.rs`.
 //!
@@ -266,7 +266,7 @@ fn account(diag: &mut Diagnostics<'_>, field: Field<String>, key: &str) -> Optio
     Some(v.value)
 }
 
-/// `[mpm]`: aliases, "not supported yet" for other modules, then Apache's clamps.
+/// `[mpm]`: aliases, then Apache's clamps.
 fn mpm(diag: &mut Diagnostics<'_>, raw: RawMpm, retained: Option<Retained>) -> MpmConfig {
     let module = keyword_val(diag, raw.module, "mpm.module", parse_module)
         .map_or(MpmModule::Prefork, |v| v.value);
