@@ -346,6 +346,8 @@ impl<'a, 's> Conn<'a, 's> {
         obs: &mut dyn ConnObserver,
     ) -> Step {
         let started = Instant::now();
+        // Until this request is logged (a stopping child waits for it: logging/buffer.rs).
+        let _in_flight = buffer::InFlight::enter();
         let clock = RequestClock::from_system(SystemTime::now());
         let site = self.site;
         let Scratch { inbuf, work } = s;

@@ -11,12 +11,17 @@
 //! [`flush_and_die`], then dies of the signal as before. That is safe because the handler
 //! only `try_lock`s the buffer: if the interrupted code holds it, the handler leaves a note
 //! and the holder flushes and dies as soon as it lets go. The buffer is a fixed array, so the
-//! handler neither allocates nor blocks.
+//! handler neither allocates nor blocks (beyond the bounded wait below).
+//!
+//! A request's line is added after its response went out, so a client may already have its
+//! answer while the line is not in the buffer yet. In a threaded child the TERM/HUP handler
+//! (which runs on the main thread, never a serving one) and the `'$'` exit first wait, at most
+//! [`IN_FLIGHT_GRACE`], for the requests in flight ([`InFlight`]) to log themselves.
 
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
 
@@ -56,6 +61,49 @@ static PENDING: Mutex<Pending> = Mutex::new(Pending {
     data: [0; LOG_BUFSIZE],
     since: None,
 });
+
+/// The longest a stopping threaded child waits for requests in flight to log themselves.
+pub const IN_FLIGHT_GRACE: Duration = Duration::from_millis(200);
+
+/// Requests between their head and their log line, in this process.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether the fatal-signal handler runs on a thread that serves no request (threaded
+/// children: the main thread), so waiting for [`IN_FLIGHT`] can end.
+static HANDLER_WAITS: AtomicBool = AtomicBool::new(false);
+
+/// Marks one request as in flight until dropped (after its log line was added).
+pub struct InFlight(());
+
+impl InFlight {
+    pub fn enter() -> InFlight {
+        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+        InFlight(())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Threaded children: the fatal-signal handler waits for requests in flight (it runs on the
+/// main thread, which serves none).
+pub fn handler_waits_for_requests() {
+    HANDLER_WAITS.store(true, Ordering::SeqCst);
+}
+
+/// Waits, at most [`IN_FLIGHT_GRACE`], until no request of this process is between its
+/// head and its log line. Only sleeps and reads an atomic: safe in a signal handler.
+pub fn wait_for_requests_in_flight() {
+    let step = Duration::from_millis(1);
+    let mut waited = Duration::ZERO;
+    while IN_FLIGHT.load(Ordering::SeqCst) > 0 && waited < IN_FLIGHT_GRACE {
+        std::thread::sleep(step);
+        waited += step;
+    }
+}
 
 /// A fatal signal that arrived while the buffer was locked (0: none).
 static DEFERRED_SIGNAL: AtomicI32 = AtomicI32::new(0);
@@ -130,6 +178,9 @@ pub fn pending_since() -> Option<Instant> {
 /// die of the signal. If the buffer is locked by the code it interrupted, that code finishes
 /// the job when it unlocks.
 pub extern "C" fn flush_and_die(sig: libc::c_int) {
+    if HANDLER_WAITS.load(Ordering::SeqCst) {
+        wait_for_requests_in_flight();
+    }
     let mut p = match PENDING.try_lock() {
         Ok(p) => p,
         Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),

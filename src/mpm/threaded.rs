@@ -269,6 +269,7 @@ impl ThreadedChild<'_> {
                 match nix::unistd::read(fd, &mut byte) {
                     Ok(1) if byte[0] == b'$' => {
                         log::debug!("child exiting at once: the master asked ('$')");
+                        buffer::wait_for_requests_in_flight();
                         access::flush_buffered();
                         process::exit_now(0);
                     }
@@ -347,6 +348,9 @@ fn run_child(ctx: &ChildContext<'_>) -> i32 {
         log::error!("could not block signals for the child's threads: {e}");
         return EXIT_CHILDFATAL;
     }
+    // TERM/HUP now reach only the main thread, which serves no request: its handler may wait
+    // for the serving threads' last log lines.
+    buffer::handler_waits_for_requests();
     let threads_per_child = (ctx.mpm.threads_per_child as usize).min(ctx.board.thread_limit());
     // Each worker thread keeps its own file cache: share the child's descriptor budget.
     crate::handlers::file_cache::share_between_threads(threads_per_child);
