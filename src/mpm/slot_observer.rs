@@ -1,10 +1,27 @@
 //! Feeds the connection loop's events into a worker record of the scoreboard (a prefork
 //! child's, or one thread's).
+//!
+//! With `extended_status`, Apache records the process's CPU time (`times(2)`) after every
+//! request. The value is in clock ticks (10 ms), and `getrusage(RUSAGE_SELF)` walks every
+//! thread of a threaded child, so mpmd reads it at most once per clock tick per thread: the
+//! recorded value is never more than one tick old, at a fraction of the cost under load.
 
-use std::time::Duration;
+use std::cell::Cell;
+use std::time::{Duration, Instant};
 
 use crate::http::{ConnObserver, Phase};
 use crate::scoreboard::{Scoreboard, WorkerSlot, WorkerStatus};
+
+thread_local! {
+    /// When this thread last read the process's CPU time.
+    static CPU_READ_AT: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Whether the CPU time should be read again at `now`, last read at `last`, with `tick` the
+/// clock tick's length.
+fn cpu_reading_due(last: Option<Instant>, now: Instant, tick: Duration) -> bool {
+    last.is_none_or(|at| now.saturating_duration_since(at) >= tick)
+}
 
 /// The observer the MPMs hand to the HTTP loop.
 pub struct SlotObserver<'a> {
@@ -48,8 +65,13 @@ impl ConnObserver for SlotObserver<'_> {
     fn request_finished(&mut self, bytes_sent: u64, duration: Duration) {
         self.slot.request_finished(bytes_sent, duration);
         if self.extended_status {
-            let (user, system) = crate::sys::cpu::self_cpu(self.clock_tick);
-            self.slot.record_cpu(user, system);
+            let now = Instant::now();
+            let tick = Duration::from_micros(1_000_000 / u64::from(self.clock_tick.max(1)));
+            if cpu_reading_due(CPU_READ_AT.get(), now, tick) {
+                CPU_READ_AT.set(Some(now));
+                let (user, system) = crate::sys::cpu::self_cpu(self.clock_tick);
+                self.slot.record_cpu(user, system);
+            }
         }
     }
 
@@ -59,5 +81,27 @@ impl ConnObserver for SlotObserver<'_> {
 
     fn stopping(&self) -> bool {
         (self.stopping)()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_time_is_read_at_most_once_per_clock_tick() {
+        let t0 = Instant::now();
+        let tick = Duration::from_millis(10);
+        let ms = Duration::from_millis;
+        for (last, now, want) in [
+            (None, t0, true),
+            (Some(t0), t0, false),
+            (Some(t0), t0 + ms(9), false),
+            (Some(t0), t0 + ms(10), true),
+            (Some(t0), t0 + ms(500), true),
+            (Some(t0 + ms(5)), t0, false),
+        ] {
+            assert_eq!(cpu_reading_due(last, now, tick), want, "{last:?} {now:?}");
+        }
     }
 }
