@@ -14,14 +14,12 @@ use std::time::{Instant, SystemTime};
 use crate::handlers::client::Client;
 use crate::handlers::range::RangeLimits;
 use crate::handlers::{self, Reply, RequestClock, RequestEnv};
-use crate::http::answer::{
-    self, BodyFailure, in_memory_response, reads_body_first, refusal_is_head_only,
-};
-use crate::http::body::{BodyDecoder, BodyError, BodyFraming, BodyReader};
+use crate::http::answer::{self, BodyFailure, in_memory_response, refusal_is_head_only};
+use crate::http::body::BodyFraming;
 use crate::http::error::HttpError;
 use crate::http::framing;
 use crate::http::io::{ConnIo, ReadResult};
-use crate::http::keepalive::{DROP_STATUSES, KeepAlive, KeepAliveInput};
+use crate::http::keepalive::{KeepAlive, KeepAliveInput};
 use crate::http::parse::{HeadScanner, HeaderSlots, Scan, parse_request};
 use crate::http::request::{Expectation, Method, Request, Version};
 use crate::http::response::{CommonHeaders, ErrorContext, Response};
@@ -31,10 +29,14 @@ use crate::http::{ConnEnd, ConnObserver, Phase, Site};
 use crate::logging::access::{self, ConnStatus};
 use crate::logging::buffer;
 
+#[path = "conn_body.rs"]
+mod conn_body;
 #[path = "conn_log.rs"]
 mod conn_log;
 #[path = "conn_proxy.rs"]
 mod conn_proxy;
+
+use conn_body::BodyRead;
 
 /// Serve one connection to completion (keep-alive loop included). Blocking I/O; the stream is
 /// in blocking mode; SO_RCVTIMEO/SO_SNDTIMEO implement `timeout` and `keep_alive_timeout`
@@ -109,25 +111,6 @@ struct Outcome<'r> {
     head_end: usize,
     clock: RequestClock,
     started: Instant,
-}
-
-/// What reading the request body left behind.
-#[derive(Default)]
-struct BodyRead {
-    /// Bytes of the read buffer after the head that belonged to the body.
-    buffered_consumed: usize,
-    /// Bytes read past the body (the next request), in `Work::spill`.
-    spill_leftover: std::ops::Range<usize>,
-    /// Body bytes on the wire (`%I`).
-    wire: u64,
-    /// A `100 Continue` was sent.
-    continued: bool,
-    /// The connection cannot be reused (body unread, or broken).
-    must_close: bool,
-    /// Reading the body failed: answer this status instead.
-    error: Option<u16>,
-    /// The client went away mid-body: nothing more to send.
-    aborted: Option<ConnEnd>,
 }
 
 /// A head refused before any handler ran.
@@ -566,55 +549,5 @@ impl<'a, 's> Conn<'a, 's> {
         obs.phase(Phase::Closing);
         self.io.close(!self.park, work.drain_buf());
         Step::End(ConnEnd::ServerClosed)
-    }
-
-    /// Reads and drops the request body (Apache's discard) before `reply` is sent. A refusal
-    /// made before the handler leaves it unread when the connection closes anyway or the client
-    /// waits for a 100 (which is then never sent).
-    /// `rest` = the bytes read after the head.
-    fn read_body(
-        &mut self,
-        req: &Request<'_, '_>,
-        reply: &Reply<'_>,
-        rest: &[u8],
-        spill: &mut Vec<u8>,
-    ) -> BodyRead {
-        let mut out = BodyRead::default();
-        let wants_continue = req.expect == Expectation::Continue;
-        let handler_answer = reads_body_first(reply);
-        if !handler_answer && (DROP_STATUSES.contains(&reply.status()) || wants_continue) {
-            out.must_close = true;
-            return out;
-        }
-        let dec = match BodyDecoder::new(req.body, self.site.limits().body) {
-            Ok(dec) => dec,
-            Err(e) => {
-                out.error = Some(e.status());
-                out.must_close = true;
-                return out;
-            }
-        };
-        let send_continue = wants_continue && req.version == Version::Http11;
-        let timeout = self.site.http().timeout;
-        let mut rd = BodyReader::new(dec, rest, spill, &mut self.io, timeout, send_continue);
-        let result = rd.discard();
-        let left = rd.finish();
-        out.wire = left.wire;
-        // The 100 goes out before the first read, so any outcome but a failed write means
-        // it was sent.
-        out.continued = send_continue && !matches!(result, Err(BodyError::Io(_)));
-        match result {
-            Ok(()) => {
-                out.buffered_consumed = left.buffered_consumed;
-                out.spill_leftover = left.spill;
-            }
-            Err(BodyError::Io(e)) => out.aborted = Some(ConnEnd::Error(e)),
-            Err(BodyError::Closed) => out.aborted = Some(ConnEnd::ClientClosed),
-            Err(e) => {
-                out.error = Some(e.status());
-                out.must_close = true;
-            }
-        }
-        out
     }
 }
