@@ -10,10 +10,20 @@
 //!
 //! The eventfd is level-triggered: it stays readable while the pool has work (or is
 //! stopping), so every worker that waits sees it; only the pool drains it, under its lock,
-//! when its queue is empty. No decisions here, only the system calls.
+//! when its queue is empty.
+//!
+//! [`Seats`] caps how many idle workers block in `epoll_wait` at once (about one per CPU);
+//! the others wait on a condvar "bench". The kernel wakes a sleeping waiter for every event,
+//! even when a busy worker would take it microseconds later; with fewer sleepers, a worker
+//! that finishes a request finds the next event ready more often and takes it without
+//! sleeping (it always looks, without blocking, before taking a seat). So that no ready
+//! connection waits behind a busy worker while others idle, the last sleeper to leave
+//! `epoll_wait` promotes a benched worker (hands it its seat): whenever a worker is benched,
+//! one is in (or on its way into) `epoll_wait`.
 
 use std::io;
 use std::os::fd::AsFd;
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use mio::Token;
@@ -82,6 +92,70 @@ impl WorkerPoller {
     }
 }
 
+/// Who may block in the poller: at most `cap` workers, the rest on the bench.
+pub struct Seats {
+    state: Mutex<SeatState>,
+    bench: Condvar,
+    cap: usize,
+}
+
+#[derive(Default)]
+struct SeatState {
+    /// Workers holding a seat (blocked in `epoll_wait`, or promoted and on their way).
+    seated: usize,
+    /// Workers on the bench.
+    benched: usize,
+    /// Seats handed to benched workers and not yet picked up.
+    handed: usize,
+}
+
+impl Seats {
+    pub fn new(cap: usize) -> Seats {
+        Seats {
+            state: Mutex::new(SeatState::default()),
+            bench: Condvar::new(),
+            cap: cap.max(1),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, SeatState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes a seat (true), waiting on the bench while all are taken; false if no seat came
+    /// within `timeout` (the caller looks at its state and comes back).
+    pub fn sit(&self, timeout: Duration) -> bool {
+        let mut s = self.lock();
+        if s.seated < self.cap {
+            s.seated += 1;
+            return true;
+        }
+        s.benched += 1;
+        let (mut s, _) = self
+            .bench
+            .wait_timeout_while(s, timeout, |s| s.handed == 0)
+            .unwrap_or_else(|p| p.into_inner());
+        s.benched -= 1;
+        if s.handed > 0 {
+            s.handed -= 1;
+            return true;
+        }
+        false
+    }
+
+    /// Gives the seat back after `epoll_wait` returned; the last sleeper to leave hands its
+    /// seat to a benched worker.
+    pub fn stand(&self) {
+        let mut s = self.lock();
+        if s.seated == 1 && s.benched > s.handed {
+            s.handed += 1;
+            self.bench.notify_one();
+        } else {
+            s.seated -= 1;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +190,23 @@ mod tests {
         assert_eq!(poller.wait(NOW), Ready::Pool, "level-triggered");
         poller.drain();
         assert_eq!(poller.wait(NOW), Ready::Timeout);
+    }
+
+    #[test]
+    fn seats_are_capped_and_the_last_sleeper_hands_its_seat_to_the_bench() {
+        let seats = Seats::new(1);
+        assert!(seats.sit(NOW), "one seat");
+        assert!(!seats.sit(NOW), "the second waits on the bench, in vain");
+        std::thread::scope(|s| {
+            let benched = s.spawn(|| seats.sit(Duration::from_secs(60)));
+            while seats.lock().benched == 0 {
+                std::thread::yield_now();
+            }
+            // The last sleeper leaves: the benched worker gets its seat.
+            seats.stand();
+            assert!(benched.join().unwrap(), "promoted");
+        });
+        let s = seats.lock();
+        assert_eq!((s.seated, s.benched, s.handed), (1, 0, 0));
     }
 }
