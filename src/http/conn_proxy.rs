@@ -124,7 +124,9 @@ impl Conn<'_, '_> {
                 spill: &mut work.spill,
                 out: &mut work.out,
             };
-            forward::forward(proxy, &job, &info, &mut client)
+            let mut bufs =
+                forward::Buffers::new(&mut work.proxy_body, &mut work.proxy_head, &mut work.io_buf);
+            forward::forward(proxy, &job, &info, &mut client, &mut bufs)
         };
         let max = http.max_keep_alive_requests;
         let (status, body_bytes, head_end, conn_status, body, step) = match outcome {

@@ -127,8 +127,12 @@ pub struct Work {
     pub out: Vec<u8>,
     /// Socket reads while reading a body.
     pub spill: Vec<u8>,
-    /// File reads (no mmap/sendfile) and lingering-close drains.
+    /// File reads (no mmap/sendfile), lingering-close drains and the proxy's backend reads.
     pub io_buf: Vec<u8>,
+    /// The request head a proxied request sends to its backend.
+    pub proxy_head: Vec<u8>,
+    /// The request body a proxied request prefetches before sending.
+    pub proxy_body: Vec<u8>,
     pub log_line: Vec<u8>,
     pub paths: RequestPaths,
     pub cache: FileCache,
@@ -180,7 +184,14 @@ pub fn give_back(mut scratch: Box<Scratch>) {
     scratch.inbuf.clear();
     trim(&mut scratch.inbuf.data);
     let w = &mut scratch.work;
-    for buf in [&mut w.out, &mut w.spill, &mut w.io_buf, &mut w.log_line] {
+    for buf in [
+        &mut w.out,
+        &mut w.spill,
+        &mut w.io_buf,
+        &mut w.proxy_head,
+        &mut w.proxy_body,
+        &mut w.log_line,
+    ] {
         trim(buf);
     }
     SCRATCH.with(|s| *s.borrow_mut() = Some(scratch));

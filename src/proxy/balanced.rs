@@ -112,6 +112,7 @@ pub(super) fn forward(
     job: &ProxyJob,
     r: &RequestInfo<'_, '_, '_>,
     c: &mut ClientSide<'_, '_>,
+    bufs: &mut forward::Buffers<'_>,
 ) -> Outcome {
     let cfg = &b.config;
     let req = r.req;
@@ -150,7 +151,7 @@ pub(super) fn forward(
         };
         let outcome = {
             let _busy = Busy::new(worker.shared);
-            forward::attempt(proxy, worker, target, false, r, c)
+            forward::attempt(proxy, worker, target, false, r, c, bufs)
         };
         let attempt_outcome = match &outcome {
             Outcome::Relayed { .. } => AttemptOutcome::Relayed,

@@ -29,7 +29,7 @@ pub(super) fn exchange(
     r: &RequestInfo<'_, '_, '_>,
     c: &mut ClientSide<'_, '_>,
     conn: &mut BackendConn,
-    bufs: &mut Buffers,
+    bufs: &mut Buffers<'_>,
     body: &mut BodyUse,
     body_out: BodyOut,
     expect: bool,

@@ -39,7 +39,7 @@ pub(super) fn relay(
     c: &mut ClientSide<'_, '_>,
     conn: &mut BackendConn,
     reusable: &mut bool,
-    bufs: &mut Buffers,
+    bufs: &mut Buffers<'_>,
     head: BackendHead,
     filled: usize,
     body: BodyUse,
@@ -164,13 +164,13 @@ fn relay_body(
     conn: &mut BackendConn,
     c: &mut ClientSide<'_, '_>,
     sender: &mut ClientBody,
-    bufs: &mut Buffers,
+    bufs: &mut Buffers<'_>,
     head: BackendHead,
     filled: usize,
     from_backend: &mut u64,
     worker: &Worker,
 ) -> io::Result<bool> {
-    let read = &mut bufs.read;
+    let read = &mut *bufs.read;
     let mut start = head.head_len;
     let mut end = filled;
     let mut more = |conn: &mut BackendConn, read: &mut Vec<u8>| -> io::Result<Option<usize>> {
