@@ -22,9 +22,10 @@ use prefork::ChildContext;
 
 /// A child's first acts after fork, whatever its MPM: replace the master's signal handlers with
 /// its own (buffered access-log lines are written from the TERM/HUP handler), tag log lines
-/// with the slot, drop privileges. Returns whether the access log is buffered, or the exit code
+/// with the slot, drop privileges, keep large freed blocks from lingering in thread arenas. Returns whether the access log is buffered, or the exit code
 /// (fatal: the master shuts the server down) when the set-up failed.
 fn set_up_child(ctx: &ChildContext<'_>) -> Result<bool, i32> {
+    crate::sys::malloc::fix_mmap_threshold();
     let buffered_logs = ctx.site.access_log().is_some_and(|l| l.is_buffered());
     let signals_set = if ctx.single_process {
         process::set_single_process_signals()

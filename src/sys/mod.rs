@@ -7,6 +7,7 @@
 pub mod cpu;
 pub mod dns;
 pub mod fdio;
+pub mod malloc;
 pub mod mmap;
 pub mod privileges;
 pub mod process;
