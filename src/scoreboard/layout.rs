@@ -154,16 +154,16 @@ impl<const WORDS: usize> AtomicText<WORDS> {
         }
     }
 
-    /// Copies the stored bytes up to the first NUL.
+    /// Copies the stored bytes up to the first NUL, allocating only for a non-empty text (a
+    /// status snapshot reads four texts of every slot, most of them never used).
     pub fn load(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(Self::CAPACITY);
-        for word in &self.words {
-            out.extend_from_slice(&word.load(Ordering::Relaxed).to_le_bytes());
+        let mut words = [[0u8; 8]; WORDS];
+        for (bytes, word) in words.iter_mut().zip(&self.words) {
+            *bytes = word.load(Ordering::Relaxed).to_le_bytes();
         }
-        if let Some(nul) = out.iter().position(|&b| b == 0) {
-            out.truncate(nul);
-        }
-        out
+        let all = words.as_flattened();
+        let len = all.iter().position(|&b| b == 0).unwrap_or(all.len());
+        all[..len].to_vec()
     }
 }
 
