@@ -88,9 +88,9 @@ fn internal_redirect<'s>(
         fs_path, scratch, ..
     } = paths;
     match locate(site, lookup, &doc_path, fs_path, scratch, cache, clock, env) {
-        Located::File(mut f) => {
+        Located::File(mut f, config) => {
             f.status = status;
-            Located::File(f)
+            Located::File(f, config)
         }
         // A directory listing, sent with the original status as a file would be.
         Located::Reply {

@@ -4,8 +4,8 @@
 //! handler: server-status), then the document tree (`static_files`, with `dir_walk` for
 //! per-directory configuration, `access` for `Require`, `error_document` for ErrorDocument,
 //! `autoindex` for listings). `[[proxy]]` rules come between the two (after a location's `require`, before its handler). Every path returns
-//! the same [`Reply`]. Byte ranges are applied last, to the document tree's 200s (`ranged`),
-//! as Apache's byterange filter does.
+//! the same [`Reply`]. Byte ranges are applied to the document tree's 200s (`ranged`), as
+//! Apache's byterange filter does, before the ErrorDocument (a 416 has one too).
 
 pub mod access;
 pub mod autoindex;
@@ -242,6 +242,5 @@ pub fn handle<'c>(
             None => {}
         }
     }
-    let reply = static_files::serve(site, req, cache, paths, clock, env);
-    ranged::apply(site, req, clock, reply)
+    static_files::serve(site, req, cache, paths, clock, env)
 }

@@ -458,13 +458,14 @@ pub fn type_map<'s>(
         ..lookup
     };
     match locate(site, inner, &url, fs_path, scratch, cache, clock, env) {
-        Located::File(mut f) => {
+        // The variant's directory configuration goes on (Apache's ap_internal_fast_redirect).
+        Located::File(mut f, variant_config) => {
             let extra = Extra {
                 headers: neg_headers,
                 vlv,
             };
             decorate(site, lookup, &mut f, extra, clock);
-            Located::File(f)
+            Located::File(f, variant_config)
         }
         // The redirect's error keeps the map's headers (Apache's err_headers_out).
         Located::Reply {

@@ -24,8 +24,9 @@ use crate::handlers::dir_walk::{DirRef, TargetKind, file_allowed};
 use crate::handlers::file_cache::{FileCache, FileKey};
 use crate::handlers::mime::MimeHeaders;
 use crate::handlers::negotiated::{self, Extra, MultiOutcome};
+use crate::handlers::range::ByteRange;
 use crate::handlers::{
-    FileReply, Page, Reply, RequestClock, RequestEnv, RequestPaths, access, error_document,
+    FileReply, Page, Reply, RequestClock, RequestEnv, RequestPaths, access, error_document, ranged,
 };
 use crate::http::Site;
 use crate::http::date::http_date;
@@ -159,12 +160,15 @@ pub struct FoundFile {
     pub last_modified: [u8; 29],
     pub content_type: Option<u32>,
     pub mime: Option<Box<MimeHeaders>>,
+    /// The merged ranges of a 206 (`ranged.rs`); else empty.
+    pub ranges: Vec<ByteRange>,
 }
 
 /// What the document tree decided, with the configuration that applies to it.
 #[derive(Debug)]
 pub enum Located<'s> {
-    File(FoundFile),
+    /// A file; `config` still decides an ErrorDocument for what the ranges make of it (416).
+    File(FoundFile, DirRef<'s>),
     /// Anything else; for errors, `config` decides the ErrorDocument.
     Reply {
         reply: Reply<'static>,
@@ -231,6 +235,9 @@ pub fn serve<'c>(
         scratch,
     } = paths;
     let located = locate(site, lookup, url_path, fs_path, scratch, cache, clock, env);
+    // Ranges before the ErrorDocument: Apache's byterange filter turns an unsatisfiable
+    // range into an error bucket, which `ap_die` answers with the directory's ErrorDocument.
+    let located = ranged::apply(site, req, clock, located);
     let located = error_document::apply(site, req, cache, paths, clock, env, located);
     finish(located, cache, &paths.fs_path)
 }
@@ -239,7 +246,7 @@ pub fn serve<'c>(
 pub fn finish<'c>(located: Located<'_>, cache: &'c mut FileCache, fs_path: &[u8]) -> Reply<'c> {
     match located {
         Located::Reply { reply, .. } => reply,
-        Located::File(f) => match cache.get(fs_path) {
+        Located::File(f, _) => match cache.get(fs_path) {
             Some(file) => Reply::File(FileReply {
                 file,
                 status: f.status,
@@ -247,7 +254,7 @@ pub fn finish<'c>(located: Located<'_>, cache: &'c mut FileCache, fs_path: &[u8]
                 last_modified: f.last_modified,
                 content_type: f.content_type,
                 mime: f.mime,
-                ranges: Vec::new(),
+                ranges: f.ranges,
             }),
             None => Reply::error(500),
         },
@@ -493,11 +500,12 @@ pub fn locate<'s>(
         last_modified,
         content_type,
         mime,
+        ranges: Vec::new(),
     };
     if let Some(extra) = negotiated {
         negotiated::decorate(site, lookup, &mut found, extra, clock);
     }
-    Located::File(found)
+    Located::File(found, config)
 }
 
 /// mod_negotiation's `fix_encoding` on the raw header value.

@@ -214,6 +214,47 @@ fn error_documents_and_per_directory_mime_with_ranges() {
     assert_eq!((r.status, r.header("content-length")), (412, Some("0")));
 }
 
+/// An unsatisfiable range is an error like any other: the directory's ErrorDocument answers
+/// it (Apache's byterange filter hands `ap_die` a 416), a local one with the 416 status and
+/// its whole body, a message as the body; a generated listing is no different.
+#[test]
+fn unsatisfiable_range_gets_its_error_document() {
+    let cfg = TestConfig::default()
+        .files("error_document = { \"416\" = \"/errors/416.html\" }\n")
+        .sections(
+            "[[directory]]\npath = \"htdocs/said\"\noptions = \"+Indexes\"\n\
+             error_document = { \"416\" = \"Out of range, sorry\" }\n",
+        );
+    let server = ServerGuard::start(&cfg);
+    server.write_doc("errors/416.html", "<h1>no such bytes</h1>\n");
+    server.write_doc("said/digits.txt", "0123456789");
+    let port = server.port();
+    let get =
+        |path: &str| exchange(port, &request(path, "Range: bytes=100000-\r\n")).expect("exchange");
+
+    let r = get("/hello.txt");
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (416, "<h1>no such bytes</h1>\n"),
+        "{r:?}"
+    );
+    assert_eq!(r.header("content-range"), None);
+    assert_eq!(r.header("content-length"), Some("23"));
+
+    for path in ["/said/digits.txt", "/said/"] {
+        let r = get(path);
+        assert_eq!(
+            (r.status, r.text().as_str()),
+            (416, "Out of range, sorry"),
+            "{path}"
+        );
+    }
+
+    // A satisfiable range is untouched by it.
+    let r = exchange(port, &request("/hello.txt", "Range: bytes=0-4\r\n")).unwrap();
+    assert_eq!((r.status, r.text().as_str()), (206, "hello"));
+}
+
 fn buffered() -> TestConfig {
     TestConfig::default()
         .mpm("start_servers = 1\nmin_spare_servers = 1\nmax_spare_servers = 2\n")
