@@ -110,11 +110,20 @@ pub enum Reply<'c> {
     Error {
         status: u16,
         location: Option<String>,
+        err_headers: ErrHeaders,
     },
     /// An ErrorDocument message: the status, the message as the `text/html` body.
-    ErrorText { status: u16, text: String },
+    ErrorText {
+        status: u16,
+        text: String,
+        err_headers: ErrHeaders,
+    },
     /// Apache's page for `status`, saying that its ErrorDocument failed with `recursive`.
-    ErrorRecursive { status: u16, recursive: u16 },
+    ErrorRecursive {
+        status: u16,
+        recursive: u16,
+        err_headers: ErrHeaders,
+    },
     /// `200` to OPTIONS: `Allow` (not for `OPTIONS *`) and, if the path names something with a
     /// type, its `Content-Type` (as mod_mime gives it for the directory).
     Options { content_type: Option<String> },
@@ -126,11 +135,26 @@ pub enum Reply<'c> {
     Proxy(crate::proxy::ProxyJob),
 }
 
+/// Apache's `err_headers_out`: header lines an error keeps whatever answers it (its canned
+/// page, its ErrorDocument), sent before the page's own. Content negotiation's Vary,
+/// Alternates and TCN are the only ones; empty (no allocation) for every other error.
+pub type ErrHeaders = Vec<(&'static str, String)>;
+
 impl Reply<'_> {
     pub fn error(status: u16) -> Reply<'static> {
         Reply::Error {
             status,
             location: None,
+            err_headers: Vec::new(),
+        }
+    }
+
+    /// A redirect (`status` 3xx) to `location`.
+    pub fn redirect(status: u16, location: String) -> Reply<'static> {
+        Reply::Error {
+            status,
+            location: Some(location),
+            err_headers: Vec::new(),
         }
     }
 

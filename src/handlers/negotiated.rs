@@ -13,7 +13,7 @@ use crate::config::DirConfig;
 use crate::handlers::conditional::{self, Etag, Stamp};
 use crate::handlers::dir_walk::DirRef;
 use crate::handlers::file_cache::FileCache;
-use crate::handlers::mime::{MimeHeaders, MimeTable, TYPE_MAP};
+use crate::handlers::mime::{MimeTable, TYPE_MAP};
 use crate::handlers::negotiation::lookup::Multi;
 use crate::handlers::negotiation::{
     self, Decision, LanguagePrefs, NegHeaders, NegotiationCache, RequestHeaders, Source,
@@ -121,8 +121,9 @@ fn list_reply(
     page_with(site, config, req, status, headers, Some(list))
 }
 
-/// Apache's page for `status` (with `note`, the list of variants) after `headers`; a plain
-/// error (without them) when the directory has an ErrorDocument for it, which then applies.
+/// Apache's page for `status` (with `note`, the list of variants) after `headers`; an error
+/// keeping them as its `err_headers` when the directory has an ErrorDocument for it, which
+/// then applies.
 fn page_with(
     site: &Site,
     config: &DirConfig,
@@ -132,7 +133,11 @@ fn page_with(
     note: Option<&str>,
 ) -> Reply<'static> {
     if config.error_document.contains_key(&status) {
-        return Reply::error(status);
+        return Reply::Error {
+            status,
+            location: None,
+            err_headers: headers,
+        };
     }
     let ctx = ErrorContext {
         method: req.method_str,
@@ -332,15 +337,7 @@ pub fn decorate(
     extra: Extra,
     clock: RequestClock,
 ) {
-    let mime = f.mime.get_or_insert_with(|| {
-        Box::new(MimeHeaders {
-            content_type: f
-                .content_type
-                .map(|id| site.mime().content_type(id).to_string()),
-            ..MimeHeaders::default()
-        })
-    });
-    mime.negotiation = extra.headers;
+    f.mime_mut(site).negotiation = extra.headers;
     if let Some(vlv) = extra.vlv {
         let stamp = Stamp {
             inode: f.key.ino,
@@ -473,6 +470,7 @@ pub fn type_map<'s>(
                 Reply::Error {
                     status,
                     location: None,
+                    ..
                 },
             config,
         } => Located::Reply {

@@ -164,6 +164,20 @@ pub struct FoundFile {
     pub ranges: Vec<ByteRange>,
 }
 
+impl FoundFile {
+    /// The file's mod_mime headers, made from its table type when it has none yet (to carry
+    /// negotiation headers).
+    pub fn mime_mut(&mut self, site: &Site) -> &mut MimeHeaders {
+        let content_type = self.content_type;
+        self.mime.get_or_insert_with(|| {
+            Box::new(MimeHeaders {
+                content_type: content_type.map(|id| site.mime().content_type(id).to_string()),
+                ..MimeHeaders::default()
+            })
+        })
+    }
+}
+
 /// What the document tree decided, with the configuration that applies to it.
 #[derive(Debug)]
 pub enum Located<'s> {
@@ -375,11 +389,7 @@ pub fn locate<'s>(
         if !url_path.ends_with(b"/") {
             if site.files().directory_slash {
                 let loc = directory_location(lookup.req, site.server_name(), url_path);
-                let reply = Reply::Error {
-                    status: 301,
-                    location: Some(loc),
-                };
-                return Located::reply(reply, config);
+                return Located::reply(Reply::redirect(301, loc), config);
             }
             let reply = no_index(site, lookup, config.options, fs_path, url_path);
             return Located::reply(reply, config);

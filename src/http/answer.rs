@@ -112,7 +112,11 @@ pub fn in_memory_response(
             r.body = trace_body(req);
             r
         }
-        Reply::Error { status, location } => {
+        Reply::Error {
+            status,
+            location,
+            err_headers,
+        } => {
             let ctx = ErrorContext {
                 method: req.method_str,
                 location: location.as_deref(),
@@ -121,24 +125,32 @@ pub fn in_memory_response(
                 recursive_error: failure.and_then(|f| f.replaced),
                 ..ErrorContext::default()
             };
-            Response::error(status, &ctx)
+            Response::error(status, &ctx).after_err_headers(err_headers)
         }
-        Reply::ErrorRecursive { status, recursive } => {
+        Reply::ErrorRecursive {
+            status,
+            recursive,
+            err_headers,
+        } => {
             let ctx = ErrorContext {
                 method: req.method_str,
                 allow: Some(site.allow()),
                 recursive_error: Some(recursive),
                 ..ErrorContext::default()
             };
-            Response::error(status, &ctx)
+            Response::error(status, &ctx).after_err_headers(err_headers)
         }
-        Reply::ErrorText { status, text } => {
+        Reply::ErrorText {
+            status,
+            text,
+            err_headers,
+        } => {
             let ctx = ErrorContext {
                 method: req.method_str,
                 allow: Some(site.allow()),
                 ..ErrorContext::default()
             };
-            let mut r = Response::error(status, &ctx);
+            let mut r = Response::error(status, &ctx).after_err_headers(err_headers);
             r.body = text.into_bytes();
             r
         }
@@ -162,13 +174,7 @@ mod tests {
             (Reply::error(501), true),
             (Reply::error(403), false),
             (Reply::error(400), false),
-            (
-                Reply::Error {
-                    status: 301,
-                    location: Some("http://h/d/".into()),
-                },
-                false,
-            ),
+            (Reply::redirect(301, "http://h/d/".into()), false),
         ];
         for (reply, want) in cases {
             assert_eq!(reads_body_first(reply), *want, "{reply:?}");
@@ -177,10 +183,7 @@ mod tests {
 
     #[test]
     fn body_failures() {
-        let redirect = Reply::Error {
-            status: 301,
-            location: Some("http://h/d/".into()),
-        };
+        let redirect = Reply::redirect(301, "http://h/d/".into());
         let cases: &[(u16, Reply<'static>, BodyFailure)] = &[
             (
                 413,

@@ -1,5 +1,5 @@
-//! Apache's escaping helpers: HTML (`ap_escape_html`), log items (`ap_escape_logitem`) and
-//! URL paths (`ap_escape_uri`). Pure byte-to-byte functions appending to a buffer.
+//! Apache's escaping helpers: HTML (`ap_escape_html`), log items (`ap_escape_logitem`), URL
+//! paths (`ap_escape_uri`) and path segments (`ap_escape_path_segment`). Pure byte-to-byte functions appending to a buffer.
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
@@ -42,8 +42,18 @@ pub fn push_log_escaped(out: &mut Vec<u8>, s: &[u8]) {
 /// Path escaping (`ap_os_escape_path` with partial=1): every byte except letters, digits and
 /// `$-_.+!*'(),:@&=/~` becomes `%hh` (lower-case hex, as Apache writes it).
 pub fn push_path_escaped(out: &mut Vec<u8>, s: &[u8]) {
+    push_escaped_except(out, s, b"$-_.+!*'(),:@&=/~");
+}
+
+/// Path segment escaping (`ap_escape_path_segment`): as [`push_path_escaped`], and `/` too.
+pub fn push_segment_escaped(out: &mut Vec<u8>, s: &[u8]) {
+    push_escaped_except(out, s, b"$-_.+!*'(),:@&=~");
+}
+
+/// Every byte but letters, digits and `keep` as `%hh`.
+fn push_escaped_except(out: &mut Vec<u8>, s: &[u8], keep: &[u8]) {
     for &c in s {
-        if c.is_ascii_alphanumeric() || b"$-_.+!*'(),:@&=/~".contains(&c) {
+        if c.is_ascii_alphanumeric() || keep.contains(&c) {
             out.push(c);
         } else {
             out.extend_from_slice(&[b'%', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]]);
@@ -80,6 +90,12 @@ mod tests {
                 push_path_escaped,
                 b"/ok-_.~$+!*'(),:@&=/",
                 "/ok-_.~$+!*'(),:@&=/",
+            ),
+            (push_segment_escaped, b"a b/c.html", "a%20b%2fc.html"),
+            (
+                push_segment_escaped,
+                b"ok-_.~$+!*'(),:@&=\xc3\xa9",
+                "ok-_.~$+!*'(),:@&=%c3%a9",
             ),
         ];
         for &(f, input, want) in cases {

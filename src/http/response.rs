@@ -165,6 +165,16 @@ impl Response {
         self
     }
 
+    /// The response with `err_headers` (Apache's `err_headers_out`) before its own header
+    /// lines, as Apache's error responses send them.
+    pub fn after_err_headers(mut self, mut err_headers: Vec<(&'static str, String)>) -> Response {
+        if !err_headers.is_empty() {
+            err_headers.append(&mut self.headers);
+            self.headers = err_headers;
+        }
+        self
+    }
+
     /// Apache's canned page for `status` (see [`error_page`]), with `Location` for redirects
     /// and `Allow` for 405/501.
     pub fn error(status: u16, ctx: &ErrorContext<'_>) -> Response {

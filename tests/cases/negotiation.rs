@@ -302,3 +302,34 @@ fn error_documents_still_apply() {
     let r = get(&server, "/doc", "Accept-Language: it\r\n");
     assert_eq!((r.status, r.text().as_str()), (406, "No such language"));
 }
+
+#[test]
+fn error_documents_keep_the_negotiation_headers() {
+    // Apache's err_headers_out: Vary, Alternates and TCN stay with whatever the ErrorDocument
+    // makes of the error (a message, a local document, a redirect).
+    let cfg = TestConfig::default().files(&format!(
+        "options = [\"MultiViews\"]\nerror_document = {{ \"404\" = \"/sorry.txt\", \"406\" = \"No such language\", \"405\" = \"http://example.com/no\" }}\n{LANGS}"
+    ));
+    let server = ServerGuard::start(&cfg);
+    server.write_doc("doc.html.en", "english\n");
+    server.write_doc("doc.html.fr", "francais\n");
+    server.write_doc("sorry.txt", "sorry\n");
+    let r = get(&server, "/doc", "Accept-Language: it\r\n");
+    assert_eq!((r.status, r.text().as_str()), (406, "No such language"));
+    assert_eq!(r.header("Vary"), Some("negotiate,accept-language"));
+    assert_eq!(r.header("TCN"), Some("list"));
+    assert!(
+        r.header("Alternates")
+            .is_some_and(|a| a.contains("doc.html.fr"))
+    );
+    let r = get(&server, "/doc/more", "Accept-Language: fr\r\n");
+    assert_eq!((r.status, r.text().as_str()), (404, "sorry\n"));
+    assert_eq!(r.header("Vary"), Some("accept-language"));
+    let r = fetch(&server, "DELETE", "/doc", "Accept-Language: fr\r\n");
+    assert_eq!(r.status, 302);
+    assert_eq!(r.header("Location"), Some("http://example.com/no"));
+    assert_eq!(r.header("Vary"), Some("accept-language"));
+    // A plain missing file has nothing to keep.
+    let r = get(&server, "/missing", "");
+    assert_eq!((r.status, r.header("Vary")), (404, None));
+}

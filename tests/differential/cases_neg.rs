@@ -111,6 +111,15 @@ fn scenario() -> Scenario {
                 ..s()
             },
             Section {
+                dir: "neg/errdoc",
+                error_document: &[
+                    (406, "No variant in that language"),
+                    (404, "/neg/errdoc/sorry.txt"),
+                    (403, "http://example.com/forbidden"),
+                ],
+                ..s()
+            },
+            Section {
                 dir: "neght",
                 allow_override: &["Options=MultiViews", "FileInfo"],
                 ..s()
@@ -222,6 +231,7 @@ pub fn cases(tree: &Tree) -> Vec<Case> {
     v.extend(requests(HTACCESS));
     v.extend(requests(HEADS).into_iter().map(head));
     v.extend(requests(EDGES));
+    v.extend(error_documents());
     v.extend(methods());
     v.extend(source_quality());
     v.extend(conditional(tree));
@@ -510,6 +520,56 @@ const EDGES: &[Req] = &[
      "404, Vary: accept-language"),
     ("edge: Range", "/neg/lang/doc", "Accept-Language: fr\r\nRange: bytes=0-3", "206 fr"),
 ];
+
+/// ErrorDocuments on `/neg/errdoc` (406 a message, 404 a local file, 403 a full URL) for
+/// answers after a negotiation: each keeps the negotiation's Vary, Alternates and TCN
+/// (Apache's `err_headers_out`); Apache's answers as observed.
+fn error_documents() -> Vec<Case> {
+    const WITH_BODY: &[Check] = &[
+        Header("Content-Location"),
+        Header("Alternates"),
+        Header("TCN"),
+        Header("Content-Length"),
+        Body,
+    ];
+    // A 302's page is Apache's canned one: its headers are the point.
+    const HEADERS: &[Check] = &[
+        Header("Content-Location"),
+        Header("Alternates"),
+        Header("TCN"),
+    ];
+    let c = |name, target: &str, headers: &str, checks| {
+        case(
+            NEGOTIATION,
+            name,
+            req("GET", target, &format!("{headers}\r\n")),
+        )
+        .with(checks)
+    };
+    vec![
+        // 406 with the message, Alternates, Vary: negotiate,accept-language, TCN: list.
+        c(
+            "errdoc: 406 message keeps the negotiation headers",
+            "/neg/errdoc/doc",
+            "Accept-Language: it",
+            WITH_BODY,
+        ),
+        // 404 with sorry.txt, Vary: accept-language.
+        c(
+            "errdoc: 404 after a choice, local document",
+            "/neg/errdoc/doc/more",
+            "Accept-Language: fr",
+            WITH_BODY,
+        ),
+        // 302 to the URL, Vary: negotiate,accept-language, TCN: choice.
+        c(
+            "errdoc: 403 after a choice, redirect",
+            "/neg/errdoc/locked",
+            "Accept-Language: fr",
+            HEADERS,
+        ),
+    ]
+}
 
 /// Scenario `negotiation-qs`: `AddType text/html;qs=0.5 .lowq` on `/neg/edge`, where
 /// `low.lowq` (html, shorter) sits beside `low.txt`.

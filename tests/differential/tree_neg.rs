@@ -210,6 +210,18 @@ pub fn build(t: &Tree) {
         "text at qs=1, longer than the html variant beside it\n",
     );
     text("neg/edge/gone.var", GONE_VAR);
+
+    // ErrorDocuments after a negotiation (`/neg/errdoc`).
+    text("neg/errdoc/doc.html.en", "<p>en</p>\n");
+    text("neg/errdoc/doc.html.fr", "<p>fr</p>\n");
+    text("neg/errdoc/sorry.txt", "sorry, no such page\n");
+    text("neg/errdoc/locked.html.en", "<p>readable</p>\n");
+    text("neg/errdoc/locked.html.fr", "<p>locked</p>\n");
+    fs::set_permissions(
+        t.path("neg/errdoc/locked.html.fr"),
+        Permissions::from_mode(0o000),
+    )
+    .expect("chmod locked.html.fr");
 }
 
 /// Three variants with source qualities; the text one has no language.

@@ -5,6 +5,7 @@
 //! Pure string building, byte for byte as httpd 2.4 writes them.
 
 use super::variant::Variant;
+use crate::http::escape::push_segment_escaped;
 
 /// `Vary`: `negotiate` (transparent resources) then `accept`, `accept-language`,
 /// `accept-charset`, `accept-encoding`, each only if the variants differ in it; joined with
@@ -35,17 +36,12 @@ pub fn vary(variants: &[Variant], transparent: bool) -> Option<String> {
     (!tokens.is_empty()).then(|| tokens.join(","))
 }
 
-/// `ap_escape_path_segment`: like path escaping, `/` included.
+/// `ap_escape_path_segment`, as a header value or an HTML attribute.
 pub fn escape_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for &c in s.as_bytes() {
-        if c.is_ascii_alphanumeric() || b"$-_.+!*'(),:@&=~".contains(&c) {
-            out.push(c as char);
-        } else {
-            out.push_str(&format!("%{c:02x}"));
-        }
-    }
-    out
+    let mut out = Vec::with_capacity(s.len());
+    push_segment_escaped(&mut out, s.as_bytes());
+    // Every byte outside ASCII was escaped: the conversion cannot fail.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// `%1.3f` with trailing zeros stripped as Apache strips them (`1`, `0.5`, `0.25`).
