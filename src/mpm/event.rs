@@ -291,11 +291,10 @@ fn worker_thread(child: &ThreadedChild<'_>, shared: &Shared, pool: &Pool<Task>, 
         };
         let peer = conn.peer();
         slot.set_status(WorkerStatus::BusyRead);
-        let client = peer.ip().to_string();
         if index.is_none() {
-            slot.connection_started(client.as_bytes(), ctx.vhost.as_bytes());
+            slot.connection_started(peer.ip(), ctx.vhost.as_bytes());
         } else {
-            slot.connection_resumed(client.as_bytes(), ctx.vhost.as_bytes());
+            slot.connection_resumed(peer.ip(), ctx.vhost.as_bytes());
         }
         let mut observer = SlotObserver {
             slot: &slot,
