@@ -119,8 +119,8 @@ impl PendingWrite {
     }
 }
 
-/// sendfile(2) on a non-blocking socket until done (`true`) or it would block (`false`);
-/// `sent` counts the bytes that went out.
+/// sendfile(2) until done (`true`) or EAGAIN (`false`: a non-blocking socket would block, a
+/// blocking one's send timeout expired); `sent` counts the bytes that went out.
 fn sendfile_until_blocked(
     stream: &TcpStream,
     file: &File,
@@ -366,44 +366,33 @@ impl<'s> ConnIo<'s> {
     /// the socket does not take at once is left pending for the poller ([`ConnIo::take_pending`]).
     pub fn sendfile(&mut self, file: &File, mut offset: u64, len: u64) -> io::Result<()> {
         let end = offset + len;
-        if self.defer_writes && len > 0 {
+        let defer = self.defer_writes && len > 0;
+        if defer {
             self.stream.set_nonblocking(true)?;
-            let mut sent = 0;
-            let done = sendfile_until_blocked(self.stream, file, &mut offset, end, &mut sent);
-            self.bytes_out += sent;
-            if !matches!(done, Ok(false)) {
-                self.stream.set_nonblocking(false)?;
-                return done.map(|_| ());
-            }
-            self.pending = Some(PendingWrite {
-                buf: Vec::new(),
-                sent: 0,
-                file: file.try_clone()?,
-                offset,
-                end,
-                sendfile: true,
-            });
-            return Ok(());
         }
-        while offset < end {
-            let mut off = offset as libc::off_t;
-            let chunk = (end - offset).min(1 << 30) as usize;
-            match nix::sys::sendfile::sendfile(self.stream, file, Some(&mut off), chunk) {
-                Ok(0) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "file shrank while sending",
-                    ));
-                }
-                Ok(n) => {
-                    self.bytes_out += n as u64;
-                    offset += n as u64;
-                }
-                Err(nix::errno::Errno::EINTR) => {}
-                Err(e) => return Err(write_error(e.into())),
-            }
+        let mut sent = 0;
+        let done = sendfile_until_blocked(self.stream, file, &mut offset, end, &mut sent);
+        self.bytes_out += sent;
+        if defer && !matches!(done, Ok(false)) {
+            self.stream.set_nonblocking(false)?;
         }
-        Ok(())
+        match done {
+            Ok(true) => Ok(()),
+            Ok(false) if defer => {
+                self.pending = Some(PendingWrite {
+                    buf: Vec::new(),
+                    sent: 0,
+                    file: file.try_clone()?,
+                    offset,
+                    end,
+                    sendfile: true,
+                });
+                Ok(())
+            }
+            // A blocking socket says EAGAIN when its send timeout expired.
+            Ok(false) => Err(write_error(io::ErrorKind::WouldBlock.into())),
+            Err(e) => Err(write_error(e)),
+        }
     }
 
     /// Ends the connection after a response: lingering close here (`linger_here`), or only

@@ -23,10 +23,10 @@
 //! Workers and the listener share the table under one lock. A connection is registered in the
 //! workers' poller (edge-triggered) under that lock when it is first parked or lingers, and
 //! stays registered until it is closed (while the listener writes its pending body it is in the
-//! listener's poller too, and armed again in the workers' when it parks); a worker parking it
-//! again makes it visible as parked, then peeks once for data that arrived meanwhile (see
-//! `Shared::park`). So a wake-up is never lost, never delivered for a socket that is gone
-//! (tokens carry a generation), and parking costs no `epoll_ctl`.
+//! listener's poller too, and armed again in the workers' when it parks); an event that finds
+//! its connection busy is noted in the table, and the worker parking it again serves it once
+//! more instead (see `Shared::park`). So a wake-up is never lost, never delivered for a socket
+//! that is gone (tokens carry a generation), and parking costs no `epoll_ctl` and no read.
 //!
 //! An idle worker first takes what is ready without blocking; only then does it block in the
 //! poller, and at most one per CPU does (`Seats` in `event_poller.rs`; the others wait on a
@@ -47,7 +47,6 @@ use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
 use mio::{Interest, Poll, Registry, Token, Waker};
-use nix::sys::socket::MsgFlags;
 
 use super::event_poller::{Ready, Seats, WorkerPoller};
 use super::event_table::{Table, Woken};
@@ -110,31 +109,26 @@ impl Shared {
     }
 
     /// A worker parks an idle connection (`index`: its entry, if it was parked before). Returns
-    /// it again (with its entry) if its next request is already there: the caller serves it.
+    /// it again (with its entry) if its next request may be there already: the caller serves it.
     ///
     /// A connection stays registered in the poller, edge-triggered, from its first parking to
     /// its close. Its first registration reports data that is already there; after that, data
-    /// that arrived while a worker had the connection produced an event the listener ignored
-    /// (busy), so the worker looks once itself, after the connection is visible as parked:
-    /// anything arriving later wakes the listener. No `epoll_ctl` per request.
+    /// that arrived while a worker had the connection produced an event that found the entry
+    /// busy and was noted there ([`Table::park_unless_woken`]): no `epoll_ctl` and no read per
+    /// parking, only the table's lock.
     fn park(&self, conn: Box<ParkedConn>, index: Option<u32>) -> Option<(Box<ParkedConn>, u32)> {
-        let fd = conn.stream().as_raw_fd();
         let mut table = self.lock();
-        let first = index.is_none();
-        let index = index.unwrap_or_else(|| table.allocate());
+        let now = Instant::now();
+        if let Some(index) = index {
+            let again = table.park_unless_woken(index, conn, now, self.keep_alive_timeout);
+            return again.map(|conn| (conn, index));
+        }
+        let index = table.allocate();
         let token = table.token(index);
-        if first && !self.watch_ready(&mut table, index, conn.stream(), token) {
-            return None;
+        if self.watch_ready(&mut table, index, conn.stream(), token) {
+            table.park(index, conn, now, self.keep_alive_timeout);
         }
-        table.park(index, conn, Instant::now(), self.keep_alive_timeout);
-        if first {
-            return None;
-        }
-        drop(table);
-        if !readable_now(fd) {
-            return None;
-        }
-        self.lock().unpark(token).map(|conn| (conn, index))
+        None
     }
 
     /// A worker leaves the lingering close to the listener (draining at once what is there).
@@ -291,11 +285,10 @@ fn worker_thread(child: &ThreadedChild<'_>, shared: &Shared, pool: &Pool<Task>, 
         };
         let peer = conn.peer();
         slot.set_status(WorkerStatus::BusyRead);
-        let client = peer.ip().to_string();
         if index.is_none() {
-            slot.connection_started(client.as_bytes(), ctx.vhost.as_bytes());
+            slot.connection_started(peer.ip(), ctx.vhost.as_bytes());
         } else {
-            slot.connection_resumed(client.as_bytes(), ctx.vhost.as_bytes());
+            slot.connection_resumed(peer.ip(), ctx.vhost.as_bytes());
         }
         let mut observer = SlotObserver {
             slot: &slot,
@@ -387,13 +380,6 @@ fn next_work(shared: &Shared, pool: &Pool<Task>) -> Popped<Task> {
 /// How many idle workers block in the poller at once: one per CPU.
 fn epoll_seats() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
-}
-
-/// True when a read would not block (data, or the client's end of file), without reading.
-fn readable_now(fd: i32) -> bool {
-    let mut byte = [0u8; 1];
-    let flags = MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT;
-    nix::sys::socket::recv(fd, &mut byte, flags).is_ok()
 }
 
 /// Reads and drops what a lingering client still sends; true once it closed (or failed).

@@ -4,7 +4,9 @@
 //! Each entry is known to the poller by a token made of its index and a generation, so an
 //! event that was already on its way when the entry was freed and reused is recognised as
 //! stale. An entry is `Busy` while a worker serves its connection; only the worker touches
-//! the connection then, and events for it are ignored.
+//! the connection then. An event for a busy entry is only noted (`woken`): the worker that
+//! parks the connection again serves it once more instead ([`Table::park_unless_woken`]), so
+//! data that came while it was busy is never left waiting for an event that already went by.
 //!
 //! Timeouts use Apache's queues: intrusive lists threaded through the entries, in expiry
 //! order. Every parked connection has the same timeout (`keep_alive_timeout`), so appending at
@@ -35,8 +37,10 @@ const NIL: u32 = u32::MAX;
 
 enum State {
     Free,
-    /// A worker serves the connection.
-    Busy,
+    /// A worker serves the connection; `woken`: the poller reported it meanwhile.
+    Busy {
+        woken: bool,
+    },
     Parked {
         conn: Box<ParkedConn>,
         due: Instant,
@@ -211,12 +215,12 @@ impl Table {
     /// An entry for a connection seen for the first time (marked busy).
     pub fn allocate(&mut self) -> u32 {
         if let Some(index) = self.free.pop() {
-            self.entries[index as usize].state = State::Busy;
+            self.entries[index as usize].state = State::Busy { woken: false };
             return index;
         }
         self.entries.push(Entry {
             generation: 0,
-            state: State::Busy,
+            state: State::Busy { woken: false },
             prev: NIL,
             next: NIL,
         });
@@ -266,7 +270,7 @@ impl Table {
                 self.writing -= 1;
                 Some(conn.into_stream())
             }
-            State::Free | State::Busy => None,
+            State::Free | State::Busy { .. } => None,
         };
         let entry = &mut self.entries[index as usize];
         entry.generation = entry.generation.wrapping_add(1) & GENERATION_MASK;
@@ -274,7 +278,8 @@ impl Table {
         stream
     }
 
-    /// The poller says `t` is ready (`writable`: for writing, or failed).
+    /// The poller says `t` is ready (`writable`: for writing, or failed). A busy entry notes
+    /// it for [`Table::park_unless_woken`].
     pub fn woken(&mut self, t: Token, writable: bool) -> Woken {
         let (index, generation) = split(t);
         let Some(entry) = self.entries.get_mut(index as usize) else {
@@ -283,10 +288,14 @@ impl Table {
         if entry.generation != generation {
             return Woken::Nothing;
         }
-        match std::mem::replace(&mut entry.state, State::Busy) {
+        match std::mem::replace(&mut entry.state, State::Busy { woken: false }) {
             State::Parked { conn, .. } => {
                 self.unlink(Queue::Parked, index);
                 Woken::Request(conn, index)
+            }
+            State::Busy { .. } => {
+                entry.state = State::Busy { woken: true };
+                Woken::Nothing
             }
             State::Writing {
                 conn,
@@ -313,21 +322,23 @@ impl Table {
         }
     }
 
-    /// A worker takes back the connection it parked under `t`, if it is still parked there
-    /// (the listener may have handed it to a worker already, or it may have timed out).
-    pub fn unpark(&mut self, t: Token) -> Option<Box<ParkedConn>> {
-        let (index, generation) = split(t);
-        let entry = self.entries.get_mut(index as usize)?;
-        if entry.generation != generation || !matches!(entry.state, State::Parked { .. }) {
-            return None;
+    /// A worker parks the connection of (busy) entry `index` again, unless the poller reported
+    /// it while the worker had it (its next request, or its end, may be there already, and
+    /// that event went by): then the connection is returned, to be served again at once.
+    pub fn park_unless_woken(
+        &mut self,
+        index: u32,
+        conn: Box<ParkedConn>,
+        now: Instant,
+        timeout: Duration,
+    ) -> Option<Box<ParkedConn>> {
+        let state = &mut self.entries[index as usize].state;
+        if let State::Busy { woken: true } = state {
+            *state = State::Busy { woken: false };
+            return Some(conn);
         }
-        match std::mem::replace(&mut entry.state, State::Busy) {
-            State::Parked { conn, .. } => {
-                self.unlink(Queue::Parked, index);
-                Some(conn)
-            }
-            _ => None,
-        }
+        self.park(index, conn, now, timeout);
+        None
     }
 
     /// The lingering socket of `index`, to drain (`None` if the entry is not lingering); the
@@ -453,6 +464,40 @@ mod tests {
         let mut again: Vec<u32> = (0..3).map(|_| table.allocate()).collect();
         again.sort_unstable();
         assert_eq!(again, [0, 1, 2]);
+    }
+
+    #[test]
+    fn an_event_while_busy_makes_the_next_parking_serve_again() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let mut table = Table::default();
+        let (_client, c) = conn();
+        let i = table.allocate();
+        table.park(i, c, t0, s(5));
+        let t = table.token(i);
+        let Woken::Request(c, _) = table.woken(t, false) else {
+            panic!("not parked");
+        };
+        // Nothing reported while busy: parked.
+        assert!(table.park_unless_woken(i, c, t0, s(5)).is_none());
+        assert_eq!(table.parked, 1);
+        let Woken::Request(c, _) = table.woken(t, false) else {
+            panic!("not parked");
+        };
+        // Reported while busy (once or twice): served again once, then parked.
+        assert!(matches!(table.woken(t, false), Woken::Nothing));
+        assert!(matches!(table.woken(t, false), Woken::Nothing));
+        let c = table
+            .park_unless_woken(i, c, t0, s(5))
+            .expect("served again");
+        assert_eq!(table.parked, 0);
+        assert!(table.park_unless_woken(i, c, t0, s(5)).is_none());
+        assert_eq!(table.parked, 1);
+        // A freed and reused entry starts with no note.
+        table.free(i);
+        let j = table.allocate();
+        let (_client, c) = conn();
+        assert!(table.park_unless_woken(j, c, t0, s(5)).is_none());
     }
 
     #[test]

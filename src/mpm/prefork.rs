@@ -210,7 +210,7 @@ fn serve(
     (stream, peer, local): (TcpStream, SocketAddr, SocketAddr),
 ) {
     slot.set_status(WorkerStatus::BusyRead);
-    slot.connection_started(peer.ip().to_string().as_bytes(), ctx.vhost.as_bytes());
+    slot.connection_started(peer.ip(), ctx.vhost.as_bytes());
     let stopping =
         || signals.graceful() || signals.stop() || ctx.board.running_generation() != ctx.generation;
     let mut observer = SlotObserver {

@@ -86,7 +86,7 @@ fn worker_thread(child: &ThreadedChild<'_>, pool: &Pool<Accepted>, thread: usize
         slot.set_status(WorkerStatus::Ready);
         let Some(conn) = pool.pop() else { break };
         slot.set_status(WorkerStatus::BusyRead);
-        slot.connection_started(conn.peer.ip().to_string().as_bytes(), ctx.vhost.as_bytes());
+        slot.connection_started(conn.peer.ip(), ctx.vhost.as_bytes());
         let mut observer = SlotObserver {
             slot: &slot,
             board: ctx.board,

@@ -2,6 +2,10 @@
 
 use super::*;
 
+fn ip(text: &str) -> IpAddr {
+    text.parse().unwrap()
+}
+
 #[test]
 fn counters_survive_child_replacement_and_reset_clears_them() {
     let board = Scoreboard::create(4, 1, None).unwrap();
@@ -10,7 +14,7 @@ fn counters_survive_child_replacement_and_reset_clears_them() {
     board.slot_forked(2, 4242);
     let slot = board.worker_slot(2, 0);
     slot.set_status(WorkerStatus::Ready);
-    slot.connection_started(b"127.0.0.1", b"localhost:80");
+    slot.connection_started(ip("127.0.0.1"), b"localhost:80");
     slot.request_started(b"GET / HTTP/1.1", b"HTTP/1.1");
     slot.request_finished(100, Duration::from_millis(2));
     assert_eq!(board.status(2, 0), WorkerStatus::Ready);
@@ -81,7 +85,7 @@ fn snapshot_copies_every_record_and_a_file_view_sees_the_same() {
     }
     let w = board.worker_slot(1, 0);
     w.set_status(WorkerStatus::Ready);
-    w.connection_started(b"10.0.0.1", b"h:80");
+    w.connection_started(ip("10.0.0.1"), b"h:80");
     w.request_started(b"GET /x HTTP/1.1", b"http/1.1");
     w.request_finished(512, Duration::from_micros(1500));
     w.record_cpu(30, 5);
@@ -155,7 +159,7 @@ fn snapshot_copies_every_record_and_a_file_view_sees_the_same() {
 fn without_extended_status_only_times_are_kept() {
     let board = Scoreboard::create(1, 1, None).unwrap();
     let w = board.worker_slot(0, 0).with_extended_status(false);
-    w.connection_started(b"10.0.0.1", b"h:80");
+    w.connection_started(ip("10.0.0.1"), b"h:80");
     w.request_started(b"GET / HTTP/1.1", b"http/1.1");
     w.request_finished(100, Duration::from_millis(1));
     w.record_cpu(9, 9);
