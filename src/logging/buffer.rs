@@ -68,30 +68,38 @@ pub const IN_FLIGHT_GRACE: Duration = Duration::from_millis(200);
 /// Requests between their head and their log line, in this process.
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 
-/// Whether the fatal-signal handler runs on a thread that serves no request (threaded
-/// children: the main thread), so waiting for [`IN_FLIGHT`] can end.
-static HANDLER_WAITS: AtomicBool = AtomicBool::new(false);
+/// Whether requests in flight are counted: only in a threaded child with buffered logs, where
+/// the fatal-signal handler runs on a thread that serves no request (the main thread), so
+/// waiting for [`IN_FLIGHT`] can end. Everywhere else nothing waits for the count, and its
+/// two read-modify-writes per request on a line every serving thread shares are not paid.
+static COUNTING: AtomicBool = AtomicBool::new(false);
 
-/// Marks one request as in flight until dropped (after its log line was added).
-pub struct InFlight(());
+/// Marks one request as in flight until dropped (after its log line was added), if counted.
+pub struct InFlight(bool);
 
 impl InFlight {
     pub fn enter() -> InFlight {
-        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
-        InFlight(())
+        let counted = COUNTING.load(Ordering::Relaxed);
+        if counted {
+            IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+        }
+        InFlight(counted)
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        if self.0 {
+            IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 
-/// Threaded children: the fatal-signal handler waits for requests in flight (it runs on the
-/// main thread, which serves none).
-pub fn handler_waits_for_requests() {
-    HANDLER_WAITS.store(true, Ordering::SeqCst);
+/// A threaded child with buffered logs, before its serving threads start: count requests in
+/// flight, and have the fatal-signal handler (on the main thread, which serves none) wait
+/// for them.
+pub fn count_requests_in_flight() {
+    COUNTING.store(true, Ordering::SeqCst);
 }
 
 /// Waits, at most [`IN_FLIGHT_GRACE`], until no request of this process is between its
@@ -178,7 +186,7 @@ pub fn pending_since() -> Option<Instant> {
 /// die of the signal. If the buffer is locked by the code it interrupted, that code finishes
 /// the job when it unlocks.
 pub extern "C" fn flush_and_die(sig: libc::c_int) {
-    if HANDLER_WAITS.load(Ordering::SeqCst) {
+    if COUNTING.load(Ordering::SeqCst) {
         wait_for_requests_in_flight();
     }
     let mut p = match PENDING.try_lock() {

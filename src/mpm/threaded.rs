@@ -333,9 +333,10 @@ pub fn child_main(ctx: &ChildContext<'_>) -> i32 {
 }
 
 fn run_child(ctx: &ChildContext<'_>) -> i32 {
-    if let Err(code) = super::set_up_child(ctx) {
-        return code;
-    }
+    let buffered_logs = match super::set_up_child(ctx) {
+        Ok(buffered_logs) => buffered_logs,
+        Err(code) => return code,
+    };
     let control = match Control::new() {
         Ok(control) => control,
         Err(e) => {
@@ -350,7 +351,9 @@ fn run_child(ctx: &ChildContext<'_>) -> i32 {
     }
     // TERM/HUP now reach only the main thread, which serves no request: its handler may wait
     // for the serving threads' last log lines.
-    buffer::handler_waits_for_requests();
+    if buffered_logs {
+        buffer::count_requests_in_flight();
+    }
     let threads_per_child = (ctx.mpm.threads_per_child as usize).min(ctx.board.thread_limit());
     // Each worker thread keeps its own file cache: share the child's descriptor budget.
     crate::handlers::file_cache::share_between_threads(threads_per_child);
