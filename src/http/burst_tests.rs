@@ -65,7 +65,11 @@ fn a_closing_response_leaves_the_lingering_close_to_the_caller() {
     let site = ts.site();
     let (mut client, mut conn) = pair();
     let mut rec = Recorder::default();
-    client.write_all(&get("/index.html", true)).unwrap();
+    // The client says close, but sent more after its request: unread input, so the close
+    // must linger (a plain close would answer the unread bytes with a reset).
+    let mut request = get("/index.html", true);
+    request.extend_from_slice(b"GET /more");
+    client.write_all(&request).unwrap();
     let burst = serve_ready(&site, &mut conn, &mut rec);
     assert!(matches!(burst, Burst::Linger), "{burst:?}");
     let response = read_response(&mut client, false);
@@ -79,6 +83,31 @@ fn a_closing_response_leaves_the_lingering_close_to_the_caller() {
     let mut byte = [0u8; 1];
     stream.set_read_timeout(Some(WAIT)).unwrap();
     assert_eq!((&stream).read(&mut byte).unwrap(), 0);
+}
+
+#[test]
+fn a_client_that_said_close_and_left_nothing_unread_is_closed_without_lingering() {
+    let ts = TestSite::new("burst-close");
+    let site = ts.site();
+    for request in [
+        get("/index.html", true),
+        b"GET /index.html HTTP/1.0\r\n\r\n".to_vec(),
+    ] {
+        let (mut client, mut conn) = pair();
+        let mut rec = Recorder::default();
+        client.write_all(&request).unwrap();
+        let burst = serve_ready(&site, &mut conn, &mut rec);
+        assert!(
+            matches!(burst, Burst::Closed(ConnEnd::ServerClosed)),
+            "{burst:?}"
+        );
+        assert_eq!(read_response(&mut client, false).status, 200);
+        // Dropping the connection closes the socket: the client reads the end of file.
+        drop(conn);
+        let mut rest = Vec::new();
+        client.read_to_end(&mut rest).unwrap();
+        assert!(rest.is_empty());
+    }
 }
 
 #[test]

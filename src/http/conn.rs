@@ -448,6 +448,13 @@ impl<'a, 's> Conn<'a, 's> {
         let framed = framing::decide(&ka_input, has_length, head_only, twice);
         let ka = framed.ka;
         let persists = ka.persists() && !refused_expect;
+        // The client said it sends nothing more (RFC 9112 9.6: `Connection: close`, or
+        // HTTP/1.0 without keep-alive), and its request was read to the end.
+        let client_done = (req.connection.close
+            || (req.version != Version::Http11 && !req.connection.keep_alive))
+            && !ka_input.must_close
+            && !awaiting_continue
+            && !refused_expect;
         self.kept_alive += framed.keepalives_used;
 
         let out_before = self.io.bytes_out;
@@ -547,7 +554,14 @@ impl<'a, 's> Conn<'a, 's> {
             return Step::Continue;
         }
         obs.phase(Phase::Closing);
-        self.io.close(!self.park, work.drain_buf());
+        if client_done && inbuf.is_empty() {
+            // Nothing unread, nothing more coming: the close cannot turn into a reset that
+            // destroys the response, so there is nothing to linger for (nginx's heuristic;
+            // Apache lingers always, and its event MPM pays a poller round for it).
+            self.io.close_at_once();
+        } else {
+            self.io.close(!self.park, work.drain_buf());
+        }
         Step::End(ConnEnd::ServerClosed)
     }
 }

@@ -408,6 +408,15 @@ impl<'s> ConnIo<'s> {
         }
     }
 
+    /// Ends the connection after a response when the client sends nothing more and left
+    /// nothing unread: no lingering; the socket closes when dropped (after a pending body, the
+    /// poller closes it as after [`ConnIo::close`]).
+    pub fn close_at_once(&mut self) {
+        if self.pending.is_some() {
+            self.close_after_write = true;
+        }
+    }
+
     /// True once [`ConnIo::close`] half-closed the socket for the poller to drain.
     pub fn write_closed(&self) -> bool {
         self.write_closed
