@@ -16,6 +16,7 @@ use std::fmt::Write;
 
 use crate::config::{BalancerConfig, LbMethod, MemberStatus};
 use crate::status::ServerInfo;
+use crate::status::apr_format::strfsize;
 use crate::status::text::{escape_html, push_json_string};
 
 /// One balancer as the pages show it.
@@ -135,37 +136,6 @@ pub fn worker_status(s: &MemberStatus) -> String {
     out
 }
 
-/// APR's `apr_strfsize`: four characters, `  0 `, `591 `, `1.3K`, ` 12M`.
-pub fn apr_strfsize(size: u64) -> String {
-    const ORDERS: &[u8] = b"KMGTPE";
-    if size < 973 {
-        return format!("{size:3} ");
-    }
-    let mut size = size;
-    let mut order = 0;
-    loop {
-        let mut remain = size & 1023;
-        size >>= 10;
-        if size >= 973 {
-            order += 1;
-            continue;
-        }
-        let unit = char::from(ORDERS[order.min(ORDERS.len() - 1)]);
-        if size < 9 || (size == 9 && remain < 973) {
-            remain = (remain * 5 + 256) / 512;
-            if remain >= 10 {
-                size += 1;
-                remain = 0;
-            }
-            return format!("{size}.{remain}{unit}");
-        }
-        if remain >= 512 {
-            size += 1;
-        }
-        return format!("{size:3}{unit}");
-    }
-}
-
 /// `lbfactor` as Apache shows it: `1.00`, `2.50`.
 fn factor(lbfactor: u32) -> String {
     format!("{}.{:02}", lbfactor / 100, lbfactor % 100)
@@ -266,8 +236,8 @@ fn balancer_tables(out: &mut String, b: &BalancerSnapshot) {
             m.elected,
             m.busy,
             m.lbstatus,
-            apr_strfsize(m.transferred),
-            apr_strfsize(m.read),
+            strfsize(m.transferred),
+            strfsize(m.read),
         );
     }
     out.push_str("</table>\n<hr />\n");
@@ -311,8 +281,8 @@ pub fn push_status_html(out: &mut String, balancers: &[BalancerSnapshot]) {
                 m.lbset,
                 m.elected,
                 m.busy,
-                apr_strfsize(m.transferred),
-                apr_strfsize(m.read),
+                strfsize(m.transferred),
+                strfsize(m.read),
             );
         }
         out.push_str("</table>\n");

@@ -64,7 +64,7 @@ fn strfsize_as_apr() {
         (5 << 20, "5.0M"),
         (300 << 30, "300G"),
     ] {
-        assert_eq!(apr_strfsize(size), expected, "{size}");
+        assert_eq!(strfsize(size), expected, "{size}");
     }
 }
 

@@ -1,4 +1,5 @@
-//! Number formatting as Apache's mod_status prints it: through APR's own `printf`
+//! Number formatting as Apache's mod_status (and, for `strfsize`, mod_autoindex and the
+//! balancer manager) prints it: through APR's own `printf`
 //! (`apr_snprintf`), not the C library's. The differences are visible and parsers of `?auto`
 //! have grown used to them: `%g` drops the leading zero (`.25`, not `0.25`), switches to an
 //! exponent only past ten digits before the point (`23012700`, not `2.30127e+07`), and writes
@@ -184,6 +185,38 @@ pub fn f(x: f64, precision: usize) -> String {
     }
     out.extend(rest.iter().map(|&b| char::from(b)));
     out
+}
+
+/// `apr_strfsize`: a size in four characters (`  0 `, `591 `, `1.3K`, ` 12M`), as mod_autoindex
+/// and the balancer manager print it.
+pub fn strfsize(size: u64) -> String {
+    const ORDERS: &[u8] = b"KMGTPE";
+    if size < 973 {
+        return format!("{size:3} ");
+    }
+    let mut size = size;
+    let mut order = 0;
+    loop {
+        let mut remain = size & 1023;
+        size >>= 10;
+        if size >= 973 {
+            order += 1;
+            continue;
+        }
+        let unit = char::from(ORDERS[order.min(ORDERS.len() - 1)]);
+        if size < 9 || (size == 9 && remain < 973) {
+            remain = (remain * 5 + 256) / 512;
+            if remain >= 10 {
+                size += 1;
+                remain = 0;
+            }
+            return format!("{size}.{remain}{unit}");
+        }
+        if remain >= 512 {
+            size += 1;
+        }
+        return format!("{size:3}{unit}");
+    }
 }
 
 /// mod_status's `format_byte_out`: `123 B`, `12.3 kB`, `1.2 MB`, `1.2 GB`.

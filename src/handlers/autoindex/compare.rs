@@ -174,32 +174,10 @@ pub fn glob_match(pattern: &[u8], name: &[u8]) -> bool {
 /// `apr_strfsize`: a size in at most four characters (`  0 `, `973 `, `1.0K`, ` 12M`);
 /// `  - ` for none (directories).
 pub fn human_size(size: Option<u64>) -> String {
-    let Some(mut size) = size else {
-        return "  - ".to_string();
-    };
-    if size < 973 {
-        return format!("{size:3} ");
+    match size {
+        Some(size) => crate::status::apr_format::strfsize(size),
+        None => "  - ".to_string(),
     }
-    for unit in ['K', 'M', 'G', 'T', 'P', 'E'] {
-        let mut remain = size & 1023;
-        size >>= 10;
-        if size >= 973 {
-            continue;
-        }
-        if size < 9 || (size == 9 && remain < 973) {
-            remain = (remain * 5 + 256) / 512;
-            if remain >= 10 {
-                size += 1;
-                remain = 0;
-            }
-            return format!("{size}.{remain}{unit}");
-        }
-        if remain >= 512 {
-            size += 1;
-        }
-        return format!("{size:3}{unit}");
-    }
-    "****".to_string()
 }
 
 #[cfg(test)]
